@@ -1,0 +1,156 @@
+#include "actors/io_broker.hpp"
+
+#include <chrono>
+#include <vector>
+
+namespace iocaf {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+class broker_loop {
+public:
+  broker_loop(caf::blocking_actor* self, std::shared_ptr<io_core> core)
+    : self_(self), core_(std::move(core)), log_(logger("broker")) {}
+
+  void run(std::size_t batch_size) {
+    std::vector<OVERLAPPED_ENTRY> entries(batch_size);
+    log_->debug("running, batch size {}", batch_size);
+    for (;;) {
+      DWORD timeout = INFINITE;
+      if (stopping_) {
+        if (core_->table.size() == 0)
+          break;
+        auto now = clock::now();
+        if (now >= deadline_)
+          break;
+        timeout = static_cast<DWORD>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count() + 1);
+      }
+      auto n = core_->port.dequeue(entries.data(), entries.size(), timeout);
+      if (!n) {
+        log_->critical("{}; the broker stops", n.err().to_string());
+        break;
+      }
+      for (std::size_t i = 0; i < *n; ++i)
+        dispatch(entries[i]);
+      drain_mailbox();
+    }
+    report_leftovers();
+  }
+
+private:
+  void dispatch(const OVERLAPPED_ENTRY& e) {
+    if (e.lpOverlapped == nullptr) {
+      if (e.lpCompletionKey == io::key_wake) {
+        core_->wakes.fetch_add(1);
+      } else {
+        core_->unexpected.fetch_add(1);
+        log_->error("unexpected packet without OVERLAPPED, key {}", e.lpCompletionKey);
+      }
+      return;
+    }
+    core_->packets.fetch_add(1);
+    auto entry = core_->table.take(e.lpOverlapped);
+    if (!entry) {
+      core_->unexpected.fetch_add(1);
+      log_->error("unexpected packet: unknown OVERLAPPED {} (key {}, {} bytes)",
+                  static_cast<void*>(e.lpOverlapped), e.lpCompletionKey,
+                  e.dwNumberOfBytesTransferred);
+      return;
+    }
+    auto& op = *entry->op;
+    if (!op.alive() || op.generation() != entry->generation) {
+      core_->unexpected.fetch_add(1);
+      log_->error("unexpected packet: stale operation op#{} (generation {} != {})", op.id(),
+                  op.generation(), entry->generation);
+      return;
+    }
+    auto error = io::win32_from_status(static_cast<long>(e.lpOverlapped->Internal));
+    if (entry->wait)
+      on_wait_packet(*entry);
+    deliver(*entry, e.dwNumberOfBytesTransferred, static_cast<std::uint32_t>(error));
+  }
+
+  void on_wait_packet(const inflight_entry& entry) {
+    auto& w = entry.wait;
+    if (entry.op->kind() == io::op_kind::wait_unregistered) {
+      w->on_acknowledged();
+      // Cancelled before it fired: the fired packet will never come; its
+      // operation leaves the table now and its owner learns it was aborted.
+      if (w->current_state() == io::wait_registration::cancelled)
+        if (auto fired = core_->table.take(w->fired_op().overlapped()))
+          deliver(*fired, 0, ERROR_OPERATION_ABORTED);
+    } else if (entry.op->orphaned() || entry.owner == nullptr) {
+      // Fired for a dead owner: unregister on its behalf.
+      core_->end_wait(w, caf::actor_cast<caf::actor_addr>(entry.owner), true);
+    }
+  }
+
+  void deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error) {
+    auto owner = caf::actor_cast<caf::actor>(entry.owner);
+    if (entry.op->orphaned() || !owner) {
+      core_->orphans_released.fetch_add(1);
+      log_->debug("released orphaned op#{} ({})", entry.op->id(), io::to_string(entry.op->kind()));
+      return;
+    }
+    core_->completions.fetch_add(1);
+    self_->send(owner, io_completed{entry.op->id(), bytes, error});
+  }
+
+  void drain_mailbox() {
+    bool more = true;
+    while (more) {
+      self_->receive(
+        [&](stats_atom) { return core_->stats(); },
+        [&](stop_atom, std::int64_t bound_ms) { begin_stop(bound_ms); },
+        caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    }
+  }
+
+  void begin_stop(std::int64_t bound_ms) {
+    if (stopping_)
+      return;
+    stopping_ = true;
+    deadline_ = clock::now() + std::chrono::milliseconds(bound_ms);
+    auto inflight = core_->table.snapshot();
+    log_->debug("stopping: {} operations in flight, bound {} ms", inflight.size(), bound_ms);
+    // Owners should have cancelled already; this covers the ones that could not.
+    for (auto& entry : inflight) {
+      if (entry.wait)
+        core_->end_wait(entry.wait, caf::actor_cast<caf::actor_addr>(entry.owner), false);
+      else if (auto code = entry.op->cancel())
+        log_->warn("cancelling op#{} at shutdown: {}", entry.op->id(),
+                   io::error{"CancelIoEx", code}.to_string());
+    }
+  }
+
+  void report_leftovers() {
+    auto left = core_->table.drain();
+    if (left.empty()) {
+      log_->debug("stopped, nothing in flight");
+      return;
+    }
+    log_->error("shutdown bound reached with {} operations still in flight; leaking them", left.size());
+    for (auto& e : left)
+      log_->error("  leaked op#{} kind={} handle={} owner=actor#{}", e.op->id(),
+                  io::to_string(e.op->kind()), static_cast<void*>(e.op->target()), e.owner ? e.owner->id() : 0);
+    core_->leaked.fetch_add(left.size());
+    core_->leak(std::move(left));
+  }
+
+  caf::blocking_actor* self_;
+  std::shared_ptr<io_core> core_;
+  std::shared_ptr<spdlog::logger> log_;
+  bool stopping_ = false;
+  clock::time_point deadline_;
+};
+
+} // namespace
+
+void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, std::size_t batch_size) {
+  broker_loop{self, std::move(core)}.run(batch_size);
+}
+
+} // namespace iocaf

@@ -1,0 +1,59 @@
+#pragma once
+// What the broker, the runtime and every io actor share: the completion
+// port, the in-flight table, the counters and the set of live io actors.
+// Held by shared_ptr so no party can outlive it.
+#include "actors/messages.hpp"
+#include "actors/operation_table.hpp"
+#include "io/completion_port.hpp"
+#include "io/log.hpp"
+
+#include <caf/actor_addr.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace iocaf {
+
+struct io_core {
+  explicit io_core(io::completion_port p);
+
+  io::completion_port port;
+  operation_table table;
+  std::shared_ptr<spdlog::logger> log;
+
+  std::atomic<std::uint64_t> packets{0};
+  std::atomic<std::uint64_t> completions{0};
+  std::atomic<std::uint64_t> wakes{0};
+  std::atomic<std::uint64_t> unexpected{0};
+  std::atomic<std::uint64_t> orphans_released{0};
+  std::atomic<std::uint64_t> leaked{0};
+  std::atomic<bool> stopping{false};
+
+  broker_stats stats() const;
+
+  // Ends a wait: claims it (cancel if still armed), puts its unregistered
+  // operation in flight for `owner` and starts UnregisterWaitEx. Does nothing
+  // if someone else already did. A failure is logged and the wait leaked:
+  // without an acknowledgement its callback may still run.
+  void end_wait(const io::wait_ptr& w, const caf::actor_addr& owner, bool orphaned);
+
+  // Live io actors, so the runtime can stop them at shutdown.
+  void add_io_actor(const caf::actor_addr& a);
+  void remove_io_actor(caf::actor_id id);
+  std::vector<caf::actor_addr> io_actors() const;
+
+  // Keeps memory alive forever: for operations and waits that the kernel or
+  // a thread-pool callback may still touch when we must give up on them.
+  void leak(std::vector<inflight_entry> entries);
+  void leak(io::wait_ptr w);
+
+private:
+  mutable std::mutex mtx_;
+  std::unordered_map<caf::actor_id, caf::actor_addr> io_actors_;
+  std::vector<inflight_entry>* leaked_entries_ = nullptr;
+  std::vector<io::wait_ptr>* leaked_waits_ = nullptr;
+};
+
+} // namespace iocaf

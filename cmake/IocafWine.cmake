@@ -1,0 +1,18 @@
+# Everything about Wine lives here and in scripts/wine-run.sh: the prefix is
+# inside the build tree, tests run through CMAKE_CROSSCOMPILING_EMULATOR, and
+# the ctest fixture iocaf_wine starts one wineserver for the run and stops it.
+set(IOCAF_WINEPREFIX ${CMAKE_BINARY_DIR}/wineprefix)
+set(IOCAF_WINE_RUN ${CMAKE_SOURCE_DIR}/scripts/wine-run.sh)
+set(CMAKE_CROSSCOMPILING_EMULATOR env IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX} ${IOCAF_WINE_RUN})
+
+add_test(NAME wine_start COMMAND env IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX} ${IOCAF_WINE_RUN} --start)
+set_tests_properties(wine_start PROPERTIES FIXTURES_SETUP iocaf_wine)
+add_test(NAME wine_stop COMMAND env IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX} ${IOCAF_WINE_RUN} --stop)
+set_tests_properties(wine_stop PROPERTIES FIXTURES_CLEANUP iocaf_wine)
+
+# iocaf_add_wine_test(target): registers each GoogleTest of an exe with ctest,
+# run under Wine, inside the iocaf_wine fixture.
+function(iocaf_add_wine_test target)
+  add_test(NAME ${target} COMMAND ${target})
+  set_tests_properties(${target} PROPERTIES FIXTURES_REQUIRED iocaf_wine TIMEOUT 900)
+endfunction()

@@ -1,0 +1,35 @@
+#pragma once
+// The I/O completion port: associate handles, post packets, dequeue batches.
+#include "io/error.hpp"
+#include "io/handle.hpp"
+
+#include <cstddef>
+
+namespace iocaf::io {
+
+// Completion keys iocaf uses. Packets for operations carry key_io; a packet
+// with key_wake carries no OVERLAPPED and only wakes the dequeuing thread.
+enum completion_key : ULONG_PTR { key_wake = 1, key_io = 2 };
+
+class completion_port {
+public:
+  static result<completion_port> create();
+
+  completion_port() = default;
+  HANDLE native() const { return port_.get(); }
+
+  // Routes the completions of overlapped I/O on h to this port.
+  error associate(HANDLE h, ULONG_PTR key = key_io) const;
+  // Queues a packet (used by wait callbacks and to wake the dequeuer).
+  error post(ULONG_PTR key, DWORD bytes, OVERLAPPED* ov) const;
+  error wake() const { return post(key_wake, 0, nullptr); }
+  // Dequeues up to n packets; waits at most timeout_ms (INFINITE allowed).
+  // Returns the number dequeued; 0 on timeout.
+  result<std::size_t> dequeue(OVERLAPPED_ENTRY* entries, std::size_t n, DWORD timeout_ms) const;
+
+private:
+  explicit completion_port(HANDLE h) : port_(h) {}
+  unique_handle port_;
+};
+
+} // namespace iocaf::io

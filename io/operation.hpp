@@ -1,0 +1,88 @@
+#pragma once
+// An overlapped operation: the OVERLAPPED the kernel writes into, the buffer
+// it reads or writes, and what iocaf needs to prove it is still alive.
+//
+// Lifetime law (DESIGN.md §2.1): an operation's memory is released or reused
+// only after its completion packet has been dequeued. Operations are held by
+// shared_ptr: by their owner, and by the in-flight table while the kernel may
+// still write to them, so neither side alone can free them.
+#include <windows.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace iocaf::io {
+
+enum class op_kind : std::uint8_t {
+  read,
+  write,
+  accept,
+  connect,
+  connect_pipe,
+  wait_fired,        // a RegisterWaitForSingleObject callback posted this
+  wait_unregistered, // UnregisterWaitEx acknowledged (its event fired)
+  user,              // posted by the application itself
+};
+const char* to_string(op_kind k);
+
+class operation {
+public:
+  static constexpr std::uint32_t live_magic = 0x10CAF0E5;
+  static constexpr std::uint32_t dead_magic = 0xDEADF00D;
+
+  explicit operation(op_kind kind, std::size_t buffer_size = 0);
+  ~operation();
+  operation(const operation&) = delete;
+  operation& operator=(const operation&) = delete;
+
+  // Packets carry this pointer; the in-flight table maps it back to the
+  // operation (it is never cast back, so a stray pointer is never followed).
+  OVERLAPPED* overlapped() { return &ov_; }
+
+  bool alive() const { return magic_ == live_magic; }
+  std::uint64_t id() const { return id_; }
+  op_kind kind() const { return kind_; }
+  HANDLE target() const { return target_; }
+  std::vector<char>& buffer() { return buffer_; }
+
+  // Zeroes the OVERLAPPED for a new start on handle h and advances the
+  // generation (h is not owned; it is remembered so the operation can be
+  // cancelled). Call before putting the operation in flight.
+  void prepare(HANDLE h);
+  std::uint64_t generation() const { return generation_; }
+  // Requests cancellation (CancelIoEx). Not finding the operation (it already
+  // completed and its packet is queued) is success. Idempotent.
+  bool cancel_requested() const { return cancel_requested_.load(); }
+  unsigned long cancel();
+
+  // Set when the owner went away without waiting for the packet.
+  void orphan() { orphaned_.store(true); }
+  bool orphaned() const { return orphaned_.load(); }
+
+  // Live operations in this process (constructed minus destroyed).
+  static std::int64_t live_count();
+
+private:
+  OVERLAPPED ov_;
+  std::uint32_t magic_ = live_magic;
+  op_kind kind_;
+  std::uint64_t id_;
+  HANDLE target_ = nullptr;
+  std::uint64_t generation_ = 0;
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<bool> orphaned_{false};
+  std::vector<char> buffer_;
+};
+
+using operation_ptr = std::shared_ptr<operation>;
+
+// Issue overlapped I/O on a prepared operation. Each returns the Win32 code of an inline failure
+// (the operation will get no packet), or 0 if a packet will arrive (pending
+// or completed synchronously: FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is off).
+unsigned long start_read(operation& op, HANDLE h, std::size_t max_bytes);
+unsigned long start_write(operation& op, HANDLE h, std::size_t bytes);
+
+} // namespace iocaf::io

@@ -1,0 +1,330 @@
+#include "proto/chat.hpp"
+
+#include <cstdio>
+
+namespace iocaf::proto {
+
+namespace {
+
+// Which fields follow the kind word on the wire.
+enum class layout { none, nick, text, nick_text, nick_nick, names };
+
+struct kind_info {
+  chat_kind kind;
+  const char* word;
+  layout fields;
+};
+
+// Indexed by chat_kind.
+constexpr kind_info kinds[] = {
+  {chat_kind::join, "join", layout::nick},
+  {chat_kind::say, "say", layout::text},
+  {chat_kind::leave, "leave", layout::none},
+  {chat_kind::who, "who", layout::none},
+  {chat_kind::nick, "nick", layout::nick},
+  {chat_kind::welcome, "welcome", layout::nick},
+  {chat_kind::joined, "joined", layout::nick},
+  {chat_kind::left, "left", layout::nick},
+  {chat_kind::said, "said", layout::nick_text},
+  {chat_kind::renamed, "renamed", layout::nick_nick},
+  {chat_kind::who_reply, "who_reply", layout::names},
+  {chat_kind::notice, "notice", layout::text},
+  {chat_kind::error, "error", layout::text},
+};
+constexpr std::size_t kind_count = sizeof(kinds) / sizeof(kinds[0]);
+
+constexpr bool kinds_in_enum_order() {
+  for (std::size_t i = 0; i < kind_count; ++i)
+    if (static_cast<std::size_t>(kinds[i].kind) != i)
+      return false;
+  return true;
+}
+static_assert(kinds_in_enum_order(), "kinds[] must be indexed by chat_kind");
+static_assert(kind_count == static_cast<std::size_t>(chat_kind::error) + 1,
+              "kinds[] must list every chat_kind");
+
+const kind_info* find_kind(chat_kind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < kind_count ? &kinds[i] : nullptr;
+}
+
+const kind_info* find_kind(std::string_view word) {
+  for (const auto& k : kinds)
+    if (word == k.word)
+      return &k;
+  return nullptr;
+}
+
+// Decodes the code point starting at s[i] and advances i past it. Returns
+// false, leaving i alone, if the bytes there are not valid UTF-8: a stray
+// continuation byte, a truncated sequence, an overlong form, a surrogate or
+// a value above U+10FFFF.
+bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len;
+  char32_t min;
+  if (b0 < 0x80) {
+    cp = b0;
+    ++i;
+    return true;
+  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return false;
+  }
+  if (s.size() - i < len)
+    return false;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80)
+      return false;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return false;
+  i += len;
+  return true;
+}
+
+bool is_control(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+// Unicode White_Space characters that are not control characters.
+bool is_space(char32_t cp) {
+  return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A)
+         || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+std::string code_point_name(char32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+  return buf;
+}
+
+// Printable-ASCII rendering of untrusted bytes for error messages.
+std::string quote(std::string_view s) {
+  constexpr std::size_t limit = 32;
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size() && i < limit; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\'' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  out += '\'';
+  if (s.size() > limit)
+    out += "...";
+  return out;
+}
+
+// label names the field in messages: "nick", "old nick", "name 3".
+bool check_nick(std::string_view nick, const std::string& label, std::string& why) {
+  if (nick.empty()) {
+    why = label + " is empty";
+    return false;
+  }
+  if (nick.size() > max_nick_size) {
+    why = label + " is " + std::to_string(nick.size()) + " bytes, the maximum is "
+          + std::to_string(max_nick_size);
+    return false;
+  }
+  for (std::size_t i = 0; i < nick.size();) {
+    const std::size_t at = i;
+    char32_t cp;
+    if (!next_code_point(nick, i, cp)) {
+      why = label + " is not valid UTF-8 at offset " + std::to_string(at);
+      return false;
+    }
+    if (cp == ' ') {
+      why = label + " contains a space at offset " + std::to_string(at);
+      return false;
+    }
+    if (is_space(cp)) {
+      why = label + " contains white-space character " + code_point_name(cp) + " at offset "
+            + std::to_string(at);
+      return false;
+    }
+    if (is_control(cp)) {
+      why = label + " contains control character " + code_point_name(cp) + " at offset "
+            + std::to_string(at);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool check_text(std::string_view text, std::string& why) {
+  if (text.size() > max_text_size) {
+    why = "text is " + std::to_string(text.size()) + " bytes, the maximum is "
+          + std::to_string(max_text_size);
+    return false;
+  }
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t at = i;
+    char32_t cp;
+    if (!next_code_point(text, i, cp)) {
+      why = "text is not valid UTF-8 at offset " + std::to_string(at);
+      return false;
+    }
+    if (is_control(cp) && cp != '\t') {
+      why = "text contains control character " + code_point_name(cp) + " at offset "
+            + std::to_string(at);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Splits s at its first space: returns the part before it; s becomes the part
+// after it, or nullopt if there was no space.
+std::string_view take_field(std::optional<std::string_view>& s) {
+  const std::string_view all = *s;
+  const auto sp = all.find(' ');
+  if (sp == std::string_view::npos) {
+    s.reset();
+    return all;
+  }
+  s = all.substr(sp + 1);
+  return all.substr(0, sp);
+}
+
+chat_parse_result fail(std::string error) {
+  return {std::nullopt, std::move(error)};
+}
+
+} // namespace
+
+bool operator==(const chat_message& a, const chat_message& b) {
+  return a.kind == b.kind && a.nick == b.nick && a.text == b.text && a.names == b.names;
+}
+
+bool operator!=(const chat_message& a, const chat_message& b) {
+  return !(a == b);
+}
+
+const char* to_string(chat_kind kind) {
+  const auto* info = find_kind(kind);
+  return info ? info->word : "?";
+}
+
+bool valid_nick(std::string_view nick, std::string* why) {
+  std::string reason;
+  const bool ok = check_nick(nick, "nick", reason);
+  if (!ok && why)
+    *why = std::move(reason);
+  return ok;
+}
+
+std::string encode_chat(const chat_message& msg) {
+  const auto* info = find_kind(msg.kind);
+  if (!info)
+    return "?"; // not a chat_kind; no parser accepts this
+  std::string out = info->word;
+  switch (info->fields) {
+    case layout::none:
+      break;
+    case layout::nick:
+      out += ' ';
+      out += msg.nick;
+      break;
+    case layout::text:
+      out += ' ';
+      out += msg.text;
+      break;
+    case layout::nick_text:
+    case layout::nick_nick:
+      out += ' ';
+      out += msg.nick;
+      out += ' ';
+      out += msg.text;
+      break;
+    case layout::names:
+      for (const auto& name : msg.names) {
+        out += ' ';
+        out += name;
+      }
+      break;
+  }
+  return out;
+}
+
+chat_parse_result parse_chat(std::string_view payload) {
+  if (payload.empty())
+    return fail("empty payload");
+  std::optional<std::string_view> rest = payload; // nullopt: no more fields
+  const std::string_view word = take_field(rest);
+  const auto* info = find_kind(word);
+  if (!info)
+    return fail("unknown kind " + quote(word));
+  const std::string k = info->word;
+  chat_message msg{info->kind, {}, {}, {}};
+  std::string why;
+  switch (info->fields) {
+    case layout::none:
+      if (rest)
+        return fail(k + ": unexpected data after the kind (" + k + " takes no fields)");
+      break;
+    case layout::nick:
+      if (!rest)
+        return fail(k + ": missing nick");
+      msg.nick = take_field(rest);
+      if (!check_nick(msg.nick, "nick", why))
+        return fail(k + ": " + why);
+      if (rest)
+        return fail(k + ": unexpected data after the nick");
+      break;
+    case layout::text:
+      if (!rest)
+        return fail(k + ": missing text");
+      if (!check_text(*rest, why))
+        return fail(k + ": " + why);
+      msg.text = *rest;
+      break;
+    case layout::nick_text:
+      if (!rest)
+        return fail(k + ": missing nick");
+      msg.nick = take_field(rest);
+      if (!check_nick(msg.nick, "nick", why))
+        return fail(k + ": " + why);
+      if (!rest)
+        return fail(k + ": missing text");
+      if (!check_text(*rest, why))
+        return fail(k + ": " + why);
+      msg.text = *rest;
+      break;
+    case layout::nick_nick:
+      if (!rest)
+        return fail(k + ": missing old nick");
+      msg.nick = take_field(rest);
+      if (!check_nick(msg.nick, "old nick", why))
+        return fail(k + ": " + why);
+      if (!rest)
+        return fail(k + ": missing new nick");
+      msg.text = take_field(rest);
+      if (!check_nick(msg.text, "new nick", why))
+        return fail(k + ": " + why);
+      if (rest)
+        return fail(k + ": unexpected data after the new nick");
+      break;
+    case layout::names:
+      while (rest) {
+        const std::string_view name = take_field(rest);
+        if (!check_nick(name, "name " + std::to_string(msg.names.size() + 1), why))
+          return fail(k + ": " + why);
+        msg.names.emplace_back(name);
+      }
+      break;
+  }
+  return {std::move(msg), {}};
+}
+
+} // namespace iocaf::proto
