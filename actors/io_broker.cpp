@@ -96,7 +96,9 @@ private:
       return;
     }
     core_->completions.fetch_add(1);
-    self_->send(owner, io_completed{entry.op->id(), bytes, error});
+    // Anonymous: a completion must not hold a reference to the broker (a
+    // detached actor's thread lives until its last reference is gone).
+    caf::anon_send(owner, io_completed{entry.op->id(), bytes, error});
   }
 
   void drain_mailbox() {
@@ -133,11 +135,10 @@ private:
       return;
     }
     log_->error("shutdown bound reached with {} operations still in flight; leaking them", left.size());
-    for (auto& e : left)
-      log_->error("  leaked op#{} kind={} handle={} owner=actor#{}", e.op->id(),
-                  io::to_string(e.op->kind()), static_cast<void*>(e.op->target()), e.owner ? e.owner->id() : 0);
     core_->leaked.fetch_add(left.size());
     core_->leak(std::move(left));
+    for (auto& line : core_->leak_report())
+      log_->error("  leaked {}", line);
   }
 
   caf::blocking_actor* self_;

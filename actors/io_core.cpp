@@ -59,8 +59,16 @@ void io_core::leak(std::vector<inflight_entry> entries) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (leaked_entries_ == nullptr)
     leaked_entries_ = new std::vector<inflight_entry>; // never freed, on purpose
-  for (auto& e : entries)
+  for (auto& e : entries) {
+    leak_lines_.push_back("op#" + std::to_string(e.op->id()) + " kind=" + io::to_string(e.op->kind())
+                          + " owner=actor#" + std::to_string(e.owner ? e.owner->id() : 0));
     leaked_entries_->push_back(std::move(e));
+  }
+}
+
+std::vector<std::string> io_core::leak_report() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return leak_lines_;
 }
 
 void io_core::leak(io::wait_ptr w) {

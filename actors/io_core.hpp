@@ -47,6 +47,8 @@ struct io_core {
   // Keeps memory alive forever: for operations and waits that the kernel or
   // a thread-pool callback may still touch when we must give up on them.
   void leak(std::vector<inflight_entry> entries);
+  // One line per operation leaked at shutdown ("op#12 kind=read ...").
+  std::vector<std::string> leak_report() const;
   void leak(io::wait_ptr w);
 
 private:
@@ -54,6 +56,7 @@ private:
   std::unordered_map<caf::actor_id, caf::actor_addr> io_actors_;
   std::vector<inflight_entry>* leaked_entries_ = nullptr;
   std::vector<io::wait_ptr>* leaked_waits_ = nullptr;
+  std::vector<std::string> leak_lines_;
 };
 
 } // namespace iocaf

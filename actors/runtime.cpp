@@ -106,6 +106,7 @@ shutdown_report runtime::shutdown() {
   if (!broker_down)
     log->critical("shutdown: the IO broker did not stop");
   report_.leaked = core_->leaked.load();
+  report_.leaked_operations = core_->leak_report();
   report_.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   log->debug("shutdown in {} ms: {} io actors stopped, {} killed, {} operations leaked", report_.took.count(),
              report_.actors_stopped, report_.actors_killed, report_.leaked);

@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace iocaf {
 
@@ -24,6 +26,7 @@ struct shutdown_report {
   std::size_t actors_stopped = 0; // io actors that finished their cancel protocol
   std::size_t actors_killed = 0;  // io actors still draining at the bound, killed
   std::uint64_t leaked = 0;       // operations still in flight at the bound, leaked
+  std::vector<std::string> leaked_operations; // one line each: "op#12 kind=read owner=actor#7"
   std::chrono::milliseconds took{0};
 };
 

@@ -19,7 +19,11 @@ std::int64_t wait_registration::live_count() {
 }
 
 error wait_registration::arm(HANDLE object) {
-  if (!RegisterWaitForSingleObject(&wait_, object, &on_signal, this, INFINITE,
+  HANDLE dup = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), object, GetCurrentProcess(), &dup, SYNCHRONIZE, FALSE, 0))
+    return last_error("DuplicateHandle(wait object)");
+  object_.reset(dup);
+  if (!RegisterWaitForSingleObject(&wait_, dup, &on_signal, this, INFINITE,
                                    WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
     return last_error("RegisterWaitForSingleObject");
   return {};

@@ -33,8 +33,9 @@ public:
   wait_registration(const wait_registration&) = delete;
   wait_registration& operator=(const wait_registration&) = delete;
 
-  // Starts waiting for `object` (not owned; it must stay open until the
-  // acknowledgement). The fired operation is then in flight.
+  // Starts waiting for `object`. The registration waits on its own duplicate
+  // of the handle, closed only after the acknowledgement, so the caller may
+  // close its handle at any time. The fired operation is then in flight.
   error arm(HANDLE object);
 
   // Claims the wait for cancellation. Returns true if it was still armed: the
@@ -69,6 +70,7 @@ private:
   static void CALLBACK on_unregistered(void* self, BOOLEAN timed_out);
 
   HANDLE port_;
+  unique_handle object_;      // our duplicate of the waited-on handle
   std::atomic<int> state_{armed};
   std::atomic<bool> unregister_started_{false};
   HANDLE wait_ = nullptr;     // the RegisterWaitForSingleObject handle

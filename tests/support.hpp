@@ -2,17 +2,34 @@
 // Test support: an actor system with an iocaf runtime per test, and helpers
 // that wait for messages with bounded timeouts that fail loudly.
 #include "actors/runtime.hpp"
+#include "io/pipe.hpp"
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <memory>
+#include <atomic>
 #include <optional>
+#include <string>
 
 namespace iocaf::test {
 
 constexpr auto timeout = std::chrono::seconds(30);
+
+// One actor system per test program, never destroyed: creating and
+// destroying a CAF actor system per test hung intermittently under Wine
+// (in ~actor_system, after every actor had gone). Each test still gets its
+// own iocaf runtime (port, broker, table), which is what the tests examine.
+inline caf::actor_system& shared_system() {
+  static caf::actor_system* sys = [] {
+    static caf::actor_system_config cfg;
+    configure(cfg);
+    cfg.set("scheduler.max-threads", 2);
+    return new caf::actor_system(cfg); // leaked on purpose, see above
+  }();
+  return *sys;
+}
 
 class runtime_test : public ::testing::Test {
 protected:
@@ -30,20 +47,16 @@ protected:
       EXPECT_EQ(s.inflight, 0);
     }
     rt.reset();
-    sys.reset();
   }
 
   void start(runtime_options opts = {}) {
-    configure(cfg);
-    cfg.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(cfg);
+    sys = &shared_system();
     rt = std::make_unique<runtime>(*sys, opts);
   }
 
   io_core& core() { return *rt->core(); }
 
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  caf::actor_system* sys = nullptr;
   std::unique_ptr<runtime> rt;
   bool expect_clean_shutdown = true;
 };
@@ -89,6 +102,61 @@ inline unsigned long accept_connected_client(HANDLE server) {
     return 0;
   auto code = GetLastError();
   return code == ERROR_PIPE_CONNECTED ? 0 : code;
+}
+
+// A connected pipe: an overlapped server end associated with the port and
+// an overlapped client end (not associated: tests drive it directly).
+struct pipe_pair {
+  io::unique_handle server;
+  io::unique_handle client;
+};
+
+inline std::string unique_pipe_name(const char* what) {
+  static std::atomic<int> counter{0};
+  return std::string("iocaf-test-") + what + "-" + std::to_string(GetCurrentProcessId()) + "-"
+         + std::to_string(counter.fetch_add(1));
+}
+
+inline std::optional<pipe_pair> make_pipe_pair(io_core& core, const char* what = "pair") {
+  auto name = unique_pipe_name(what);
+  auto server = io::create_pipe_instance(name, {});
+  if (!server) {
+    ADD_FAILURE() << server.err().to_string();
+    return std::nullopt;
+  }
+  auto client = io::open_pipe_client(name);
+  if (!client) {
+    ADD_FAILURE() << client.err().to_string();
+    return std::nullopt;
+  }
+  if (auto code = accept_connected_client(server->get())) {
+    ADD_FAILURE() << io::error("ConnectNamedPipe", code).to_string();
+    return std::nullopt;
+  }
+  if (auto err = core.port.associate(server->get())) {
+    ADD_FAILURE() << err.to_string();
+    return std::nullopt;
+  }
+  return pipe_pair{std::move(*server), std::move(*client)};
+}
+
+// Polls the broker's counters until pred holds or the timeout passes (then
+// fails loudly). For effects that produce no message, like orphan releases.
+template <class Pred>
+bool wait_for_stats(runtime& rt, Pred pred, std::chrono::milliseconds within = timeout) {
+  auto until = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    auto s = rt.stats();
+    if (pred(s))
+      return true;
+    if (std::chrono::steady_clock::now() >= until) {
+      ADD_FAILURE() << "timed out waiting for broker stats: inflight=" << s.inflight
+                    << " orphans=" << s.orphans_released << " completions=" << s.completions
+                    << " live_operations=" << s.live_operations << " pending_waits=" << s.pending_waits;
+      return false;
+    }
+    SwitchToThread();
+  }
 }
 
 } // namespace iocaf::test

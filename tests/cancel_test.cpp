@@ -1,0 +1,228 @@
+// Cancellation races from the asyncio history (DESIGN.md §3): cancel twice,
+// cancel after completion, cancel racing completion, and OVERLAPPED address
+// reuse while old packets may still be queued. The test thread owns the
+// operations through a scoped actor, so it can interleave steps precisely.
+#include "actors/owned_operations.hpp"
+#include "support.hpp"
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+using namespace iocaf;
+
+namespace {
+
+constexpr int twice_iterations = 2000;
+constexpr int after_completion_iterations = 2000;
+constexpr int racing_iterations = 8000;
+constexpr int reuse_rounds = 100;
+constexpr int reuse_batch = 100;
+
+class cancel : public test::runtime_test {
+protected:
+  // Starts a read of up to n bytes on h, owned by ops.
+  io::operation_ptr start_read(owned_operations& ops, HANDLE h, std::size_t n = 64) {
+    auto op = ops.make(io::op_kind::read, n);
+    auto code = ops.start(op, h, [n](io::operation& o) { return io::start_read(o, o.target(), n); });
+    EXPECT_EQ(code, 0u) << io::error("ReadFile", code).to_string();
+    return op;
+  }
+
+  // The next io_completed for self, matched to its operation.
+  std::optional<owned_operations::completion> next(caf::scoped_actor& self, owned_operations& ops) {
+    auto msg = test::receive_one<io_completed>(self);
+    if (!msg)
+      return std::nullopt;
+    auto c = ops.complete(*msg);
+    EXPECT_TRUE(c) << "completion for an operation we do not own";
+    return c;
+  }
+
+  // Posts a marker packet and checks it is the very next completion: proves
+  // that no stray packet was queued before it.
+  void expect_nothing_else_queued(caf::scoped_actor& self, owned_operations& ops) {
+    auto marker = ops.make(io::op_kind::user);
+    auto& port = core().port;
+    ASSERT_EQ(ops.start(marker, nullptr, [&](io::operation& o) { return port.post(io::key_io, 7, o.overlapped()).code(); }), 0u);
+    auto c = next(self, ops);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->op, marker) << "a stray completion arrived before the marker";
+  }
+};
+
+TEST_F(cancel, twice) {
+  caf::scoped_actor self{*sys};
+  owned_operations ops;
+  ops.attach(rt->core(), self->address());
+  auto pipe = test::make_pipe_pair(core());
+  ASSERT_TRUE(pipe);
+  for (int i = 0; i < twice_iterations; ++i) {
+    auto op = start_read(ops, pipe->server.get());
+    // The kernel-level call twice, then iocaf's (idempotent) cancel twice.
+    for (int k = 0; k < 2; ++k) {
+      if (!CancelIoEx(pipe->server.get(), op->overlapped())) {
+        ASSERT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_FOUND));
+      }
+    }
+    EXPECT_EQ(op->cancel(), 0u);
+    EXPECT_EQ(op->cancel(), 0u);
+    auto c = next(self, ops);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->op, op);
+    EXPECT_EQ(c->error, static_cast<std::uint32_t>(ERROR_OPERATION_ABORTED));
+  }
+  expect_nothing_else_queued(self, ops);
+  EXPECT_EQ(ops.pending(), 0u);
+  auto s = rt->stats();
+  EXPECT_EQ(s.unexpected, 0u);
+  EXPECT_EQ(s.inflight, 0);
+  std::printf("cancel.twice: %d iterations, %llu packets, 0 unexpected\n", twice_iterations,
+              static_cast<unsigned long long>(s.packets));
+}
+
+TEST_F(cancel, after_completion) {
+  caf::scoped_actor self{*sys};
+  owned_operations ops;
+  ops.attach(rt->core(), self->address());
+  auto pipe = test::make_pipe_pair(core());
+  ASSERT_TRUE(pipe);
+  for (int i = 0; i < after_completion_iterations; ++i) {
+    ASSERT_EQ(test::write_blocking(pipe->client.get(), "x"), 0u);
+    auto op = start_read(ops, pipe->server.get());
+    if (i % 2 == 0) {
+      // Packet dequeued and delivered, then cancel.
+      auto c = next(self, ops);
+      ASSERT_TRUE(c);
+      EXPECT_EQ(c->bytes, 1u);
+      EXPECT_EQ(op->cancel(), 0u); // ERROR_NOT_FOUND is success here
+    } else {
+      // Completed at once (packet queued, not yet dequeued), then cancel.
+      EXPECT_EQ(op->cancel(), 0u);
+      auto c = next(self, ops);
+      ASSERT_TRUE(c);
+      EXPECT_EQ(c->bytes, 1u);
+      EXPECT_EQ(c->error, 0u);
+    }
+  }
+  expect_nothing_else_queued(self, ops);
+  auto s = rt->stats();
+  EXPECT_EQ(s.unexpected, 0u);
+  std::printf("cancel.after_completion: %d iterations, 0 unexpected\n", after_completion_iterations);
+}
+
+TEST_F(cancel, racing_completion) {
+  caf::scoped_actor self{*sys};
+  owned_operations ops;
+  ops.attach(rt->core(), self->address());
+  auto pipe = test::make_pipe_pair(core());
+  ASSERT_TRUE(pipe);
+
+  // A writer thread feeds single bytes while reads are started and cancelled
+  // at once: each read either completes with data or is aborted, never both.
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> written{0};
+  std::atomic<unsigned long> writer_error{0};
+  std::thread writer([&] {
+    while (!stop.load()) {
+      if (auto code = test::write_blocking(pipe->client.get(), "y")) {
+        writer_error = code;
+        return;
+      }
+      written.fetch_add(1);
+    }
+  });
+  std::uint64_t received = 0;
+  int aborted = 0;
+  int completed = 0;
+  for (int i = 0; i < racing_iterations; ++i) {
+    auto op = start_read(ops, pipe->server.get());
+    op->cancel();
+    auto c = next(self, ops);
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->op, op);
+    if (c->error == ERROR_OPERATION_ABORTED) {
+      EXPECT_EQ(c->bytes, 0u);
+      ++aborted;
+    } else {
+      ASSERT_EQ(c->error, 0u) << io::system_message(c->error);
+      ASSERT_GT(c->bytes, 0u);
+      received += c->bytes;
+      ++completed;
+    }
+  }
+  stop = true;
+  writer.join();
+  ASSERT_EQ(writer_error.load(), 0u);
+  // Every byte written must still arrive: an aborted read consumed nothing.
+  while (received < written.load()) {
+    start_read(ops, pipe->server.get());
+    auto c = next(self, ops);
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->error, 0u);
+    received += c->bytes;
+  }
+  EXPECT_EQ(received, written.load());
+  expect_nothing_else_queued(self, ops);
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+  std::printf("cancel.racing_completion: %d iterations: %d completed with data, %d aborted, %llu bytes\n",
+              racing_iterations, completed, aborted, static_cast<unsigned long long>(received));
+}
+
+TEST_F(cancel, address_reuse_with_packets_still_queued) {
+  auto base = rt->stats();
+  auto pipe = test::make_pipe_pair(core());
+  ASSERT_TRUE(pipe);
+  auto& port = core().port;
+  std::uint64_t expected_orphans = 0;
+  std::uint64_t delivered = 0;
+  for (int round = 0; round < reuse_rounds; ++round) {
+    caf::scoped_actor owner{*sys};
+    owned_operations ops;
+    ops.attach(rt->core(), owner->address());
+    for (int i = 0; i < reuse_batch; ++i) {
+      if (i % 2 == 0) {
+        auto op = ops.make(io::op_kind::user, 16);
+        ASSERT_EQ(ops.start(op, nullptr, [&](io::operation& o) {
+          return port.post(io::key_io, static_cast<DWORD>(i), o.overlapped()).code();
+        }), 0u);
+      } else {
+        auto op = start_read(ops, pipe->server.get(), 16);
+        op->cancel();
+      }
+    }
+    if (round % 2 == 0) {
+      // Owner collects every completion; each matches one of its operations.
+      for (int i = 0; i < reuse_batch; ++i) {
+        auto c = next(owner, ops);
+        ASSERT_TRUE(c);
+        if (c->op->kind() == io::op_kind::user) {
+          EXPECT_EQ(c->bytes % 2, 0u);
+        }
+        ++delivered;
+      }
+      EXPECT_EQ(ops.pending(), 0u);
+    } else {
+      // Owner goes away with all packets possibly still queued: the memory
+      // must survive until the broker releases each as an orphan, and the
+      // next round's allocations will reuse freed addresses.
+      // (Packets dequeued before the owner dies still count as delivered.)
+    }
+  }
+  // Every operation ends exactly once: delivered to its owner, or (owner
+  // gone first) released by the broker as an orphan.
+  const std::uint64_t total = reuse_rounds * reuse_batch;
+  ASSERT_TRUE(test::wait_for_stats(*rt, [&](const broker_stats& s) {
+    return (s.completions - base.completions) + (s.orphans_released - base.orphans_released) == total
+           && s.inflight == 0;
+  }));
+  expected_orphans = rt->stats().orphans_released - base.orphans_released;
+  auto s = rt->stats();
+  EXPECT_EQ(s.unexpected, 0u);
+  EXPECT_EQ(s.live_operations, base.live_operations) << "operations leaked or freed twice";
+  std::printf("cancel.address_reuse: %d operations (%llu delivered, %llu orphaned), 0 unexpected\n",
+              reuse_rounds * reuse_batch, static_cast<unsigned long long>(delivered),
+              static_cast<unsigned long long>(expected_orphans));
+}
+
+} // namespace

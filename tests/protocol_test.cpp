@@ -1,0 +1,165 @@
+// The cancel protocol (DESIGN.md §2.4, §2.5): an io actor terminated with K
+// pending operations goes only after K acknowledgements, with the original
+// reason; killed without the protocol, its operations become orphans that
+// the broker releases when their packets arrive.
+#include "actors/io_actor.hpp"
+#include "support.hpp"
+
+using namespace iocaf;
+
+namespace {
+
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+
+// An io actor with K reads pending on a pipe nobody writes to.
+struct holder_state {
+  io::unique_handle server;
+  io::unique_handle client;
+  owned_operations ops; // after the handles: destroyed (and cancelled) first
+};
+
+caf::behavior holder(caf::stateful_actor<holder_state>* self, std::shared_ptr<io_core> core, int k,
+                     caf::actor observer) {
+  install_cancel_protocol(self, core);
+  auto fail = [=](const io::error& e) {
+    self->send(observer, make_error(e));
+    self->quit(make_error(e));
+  };
+  auto name = test::unique_pipe_name("holder");
+  auto server = io::create_pipe_instance(name, {});
+  if (!server)
+    return fail(server.err()), caf::behavior{};
+  auto client = io::open_pipe_client(name);
+  if (!client)
+    return fail(client.err()), caf::behavior{};
+  self->state.server = std::move(*server);
+  self->state.client = std::move(*client);
+  if (auto code = test::accept_connected_client(self->state.server.get()))
+    return fail(io::error("ConnectNamedPipe", code)), caf::behavior{};
+  if (auto err = core->port.associate(self->state.server.get()))
+    return fail(err), caf::behavior{};
+  for (int i = 0; i < k; ++i) {
+    auto op = self->state.ops.make(io::op_kind::read, 32);
+    auto code = self->state.ops.start(op, self->state.server.get(),
+                                      [](io::operation& o) { return io::start_read(o, o.target(), 32); });
+    if (code != 0)
+      return fail(io::error("ReadFile", code)), caf::behavior{};
+  }
+  self->send(observer, ready_atom::value, static_cast<int>(self->state.ops.pending()));
+  return {
+    [=](const io_completed& msg) { self->state.ops.complete(msg); },
+    [=](close_atom) { shut_down(self, caf::exit_reason::normal); },
+    [=](fail_atom) { shut_down(self, make_error(errc::bad_input, "the holder's own error")); },
+  };
+}
+
+enum class ending { link_exit, close_message, own_error };
+
+class protocol : public test::runtime_test,
+                 public ::testing::WithParamInterface<std::tuple<int, ending>> {};
+
+void expect_ready(caf::scoped_actor& self, int k) {
+  bool ok = false;
+  self->receive([&](ready_atom, int pending) { ok = pending == k; },
+                [&](caf::error& e) { ADD_FAILURE() << describe(e); },
+                caf::after(test::timeout) >> [] { ADD_FAILURE() << "holder not ready"; });
+  ASSERT_TRUE(ok);
+}
+
+TEST_P(protocol, down_only_after_every_acknowledgement) {
+  auto [k, how] = GetParam();
+  auto base = rt->stats();
+  caf::scoped_actor self{*sys};
+  auto h = sys->spawn(holder, rt->core(), k, caf::actor{self});
+  self->monitor(h);
+  expect_ready(self, k);
+  EXPECT_EQ(rt->stats().inflight, k);
+
+  caf::error expected;
+  switch (how) {
+    case ending::link_exit: {
+      // A linked actor dies with a reason of its own; the holder inherits it.
+      expected = make_error(errc::bad_input, "linked peer failed");
+      auto peer = sys->spawn([=](caf::event_based_actor* p) -> caf::behavior {
+        p->link_to(h);
+        return {[=](fail_atom) { p->quit(expected); }};
+      });
+      self->send(peer, fail_atom::value);
+      break;
+    }
+    case ending::close_message:
+      expected = caf::exit_reason::normal;
+      self->send(h, close_atom::value);
+      break;
+    case ending::own_error:
+      expected = make_error(errc::bad_input, "the holder's own error");
+      self->send(h, fail_atom::value);
+      break;
+  }
+  bool down = false;
+  self->receive(
+    [&](caf::down_msg& dm) {
+      down = true;
+      EXPECT_EQ(dm.reason, expected) << describe(dm.reason);
+      // The holder quit only after its K acknowledgements were delivered.
+      auto s = rt->stats();
+      EXPECT_EQ(s.completions - base.completions, static_cast<std::uint64_t>(k));
+      EXPECT_EQ(s.orphans_released - base.orphans_released, 0u);
+      EXPECT_EQ(s.inflight, 0);
+    },
+    caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+  ASSERT_TRUE(down);
+  EXPECT_EQ(rt->stats().live_operations, base.live_operations);
+}
+
+INSTANTIATE_TEST_SUITE_P(k_pending, protocol,
+                         ::testing::Combine(::testing::Values(1, 8, 64),
+                                            ::testing::Values(ending::link_exit, ending::close_message,
+                                                              ending::own_error)));
+
+class abrupt : public test::runtime_test {};
+
+TEST_F(abrupt, kill_with_pending_io_releases_orphans) {
+  constexpr int k = 16;
+  auto base = rt->stats();
+  caf::scoped_actor self{*sys};
+  auto h = sys->spawn(holder, rt->core(), k, caf::actor{self});
+  self->monitor(h);
+  expect_ready(self, k);
+  self->send_exit(h, caf::exit_reason::kill);
+  self->receive([&](caf::down_msg& dm) { EXPECT_EQ(dm.reason, caf::error{caf::exit_reason::kill}); },
+                caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN after kill"; });
+  ASSERT_TRUE(test::wait_for_stats(*rt, [&](const broker_stats& s) {
+    return s.orphans_released - base.orphans_released == k && s.inflight == 0;
+  }));
+  auto s = rt->stats();
+  EXPECT_EQ(s.unexpected, 0u);
+  EXPECT_EQ(s.live_operations, base.live_operations);
+}
+
+TEST_F(abrupt, draining_actor_refuses_requests) {
+  // An operation that never completes keeps the holder draining; a request
+  // in that state gets errc::closing at once instead of hanging.
+  caf::scoped_actor self{*sys};
+  auto h = sys->spawn([core = rt->core()](caf::stateful_actor<holder_state>* s) -> caf::behavior {
+    install_cancel_protocol(s, core);
+    auto op = s->state.ops.make(io::op_kind::user);
+    s->state.ops.start(op, nullptr, [](io::operation&) { return 0ul; }); // no packet until we post one
+    return {[=](const io_completed& msg) { s->state.ops.complete(msg); },
+            [=](close_atom) { shut_down(s, caf::exit_reason::normal); }};
+  });
+  self->send(h, close_atom::value);
+  caf::error got;
+  self->request(h, test::timeout, ready_atom::value).receive([](ready_atom) { ADD_FAILURE() << "answered"; },
+                                                            [&](caf::error& e) { got = e; });
+  EXPECT_TRUE(is(got, errc::closing)) << describe(got);
+  // Let it finish: post the packet its operation was waiting for.
+  auto ops = rt->core()->table.snapshot();
+  ASSERT_EQ(ops.size(), 1u);
+  self->monitor(h);
+  ASSERT_FALSE(rt->core()->port.post(io::key_io, 0, ops[0].op->overlapped()));
+  self->receive([](caf::down_msg&) {}, caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+}
+
+} // namespace
