@@ -14,5 +14,10 @@ set_tests_properties(wine_stop PROPERTIES FIXTURES_CLEANUP iocaf_wine)
 # run under Wine, inside the iocaf_wine fixture.
 function(iocaf_add_wine_test target)
   add_test(NAME ${target} COMMAND ${target})
-  set_tests_properties(${target} PROPERTIES FIXTURES_REQUIRED iocaf_wine TIMEOUT 900)
+  # Wine may end a crashed program with exit code 0, so the exit code alone
+  # cannot be trusted: a run passes only if GoogleTest printed its summary
+  # and no failure.
+  set_tests_properties(${target} PROPERTIES FIXTURES_REQUIRED iocaf_wine TIMEOUT 900
+    PASS_REGULAR_EXPRESSION "\\[  PASSED  \\]"
+    FAIL_REGULAR_EXPRESSION "\\[  FAILED  \\];unhandled exception;page fault")
 endfunction()
