@@ -1,0 +1,106 @@
+#pragma once
+// An OTP-style supervisor: child specs with a start function, restart
+// strategies (one_for_one, one_for_all, rest_for_one), restart types
+// (permanent, transient, temporary), restart intensity (more than
+// `intensity` restarts within `period` ends the supervisor with a reason
+// naming the child), shutdown in reverse start order with a per-child
+// timeout before a kill, and children added and removed at run time.
+//
+// The supervisor links to its children and traps exits, as OTP does: an
+// exit from a child is a child's death; an exit from anyone else (its parent,
+// the runtime) shuts it down, children first.
+#include "io/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace iocaf {
+
+enum class restart_strategy : std::uint8_t { one_for_one, one_for_all, rest_for_one };
+enum class restart_type : std::uint8_t {
+  permanent, // always restarted
+  transient, // restarted only after an abnormal exit (not normal, not user_shutdown)
+  temporary, // never restarted, forgotten when it exits
+};
+
+struct child_spec {
+  std::string id;
+  // Starts the child (any actor: a process actor, a server, ...). The
+  // supervisor links to it. An error (or an invalid actor) is a failed start.
+  std::function<caf::expected<caf::actor>(caf::actor_system&)> start;
+  restart_type restart = restart_type::permanent;
+  // On shutdown: how long the child gets after its exit message before it is
+  // killed (exit_reason::kill). Zero: killed at once (OTP's brutal_kill).
+  std::chrono::milliseconds shutdown{5000};
+};
+
+struct supervisor_flags {
+  restart_strategy strategy = restart_strategy::one_for_one;
+  std::size_t intensity = 3;              // at most this many restarts ...
+  std::chrono::milliseconds period{5000}; // ... within this window
+};
+
+// What the supervisor tells its observer (for logs, demos and tests).
+enum class supervisor_event_kind : std::uint8_t {
+  started,      // a child started (or restarted)
+  exited,       // a child exited on its own; `reason` says why
+  terminated,   // the supervisor stopped a child and it left within its shutdown time
+  killed,       // ... and it had to be killed after its shutdown time
+  start_failed, // a start function failed
+  gave_up,      // restart intensity exceeded: the supervisor shuts down
+};
+const char* to_string(supervisor_event_kind k);
+
+struct supervisor_event {
+  supervisor_event_kind kind = supervisor_event_kind::started;
+  std::string child;
+  caf::actor_addr actor;
+  std::string reason;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, supervisor_event& x) {
+  auto k = static_cast<std::uint8_t>(x.kind);
+  return f(caf::meta::type_name("supervisor_event"), k, x.child, x.actor, x.reason);
+}
+
+struct child_info {
+  std::string id;
+  caf::actor actor; // invalid when not running
+  std::uint32_t restarts = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_info& x) {
+  return f(caf::meta::type_name("child_info"), x.id, x.actor, x.restarts);
+}
+
+struct supervisor_options {
+  supervisor_flags flags;
+  std::vector<child_spec> children; // started in this order, stopped in reverse
+  caf::actor observer;              // gets supervisor_event messages; may be empty
+};
+
+// Requests:
+//   (start_child_atom, child_spec)    -> caf::actor, or an error (id in use, start failed)
+//   (term_child_atom, std::string id) -> caf::unit once it is stopped and removed
+//   (which_child_atom)                -> std::vector<child_info> in start order
+using start_child_atom = caf::atom_constant<caf::atom("start_ch")>;
+using term_child_atom = caf::atom_constant<caf::atom("term_ch")>;
+using which_child_atom = caf::atom_constant<caf::atom("which_ch")>;
+
+// The supervisor's own exit reasons (besides the one it was stopped with).
+constexpr caf::atom_value supervisor_error_category = caf::atom("supervisor");
+enum class supervisor_errc : std::uint8_t { intensity = 1, start_failed = 2, bad_request = 3 };
+// The text of a supervisor error ("" if it is none).
+std::string supervisor_error_text(const caf::error& e);
+void configure_supervisor_errors(caf::actor_system_config& cfg);
+
+caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options opts);
+
+} // namespace iocaf
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(iocaf::child_spec)

@@ -1,0 +1,233 @@
+// bench_process: child processes through iocaf's process actor versus raw
+// Win32 in the same run.
+//   1. spawn-and-wait rate, sequential and 8 in flight:
+//        raw      CreateProcessW (no redirection) + WaitForSingleObject / WaitForMultipleObjects
+//        helper   io::start_process (3 overlapped pipes, own Job) + WaitForSingleObject
+//        actor    spawn_process + process_exited + DOWN (pipes, job, exit wait through the port)
+//   2. teardown latency: K sleeping children stopped at once (grace 0), until
+//      every actor is DOWN (each with 2 pending reads and an exit wait), versus
+//      raw TerminateProcess + WaitForSingleObject of K processes.
+//   iocaf_bench_process [--n N] [--relaxed-sleep-us US]
+// (--relaxed-sleep-us sets CAF's work-stealing.relaxed-sleep-duration, 10 ms
+// by default: idle scheduler workers sleep that long between polls.)
+#include "actors/process_actor.hpp"
+#include "actors/runtime.hpp"
+#include "io/pipe.hpp"
+#include "io/process.hpp"
+
+#include <caf/all.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace iocaf;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::string child_exe() {
+  wchar_t path[MAX_PATH];
+  DWORD n = GetModuleFileNameW(nullptr, path, MAX_PATH);
+  std::wstring dir(path, n);
+  dir.erase(dir.find_last_of(L"\\/") + 1);
+  return io::narrow(dir) + "iocaf_bench_process_child.exe";
+}
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+HANDLE raw_start(const std::string& exe, const char* arg) {
+  std::wstring line = L"\"" + io::widen(exe) + L"\" " + io::widen(arg);
+  STARTUPINFOW si{};
+  si.cb = sizeof(si);
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, CREATE_NO_WINDOW, nullptr, nullptr, &si, &pi)) {
+    std::fprintf(stderr, "%s\n", io::last_error("CreateProcessW").to_string().c_str());
+    std::exit(1);
+  }
+  CloseHandle(pi.hThread);
+  return pi.hProcess;
+}
+
+// Children per second, keeping `depth` in flight.
+double raw_rate(const std::string& exe, int n, int depth) {
+  auto t0 = clock_type::now();
+  std::vector<HANDLE> live;
+  int started = 0;
+  while (started < n || !live.empty()) {
+    while (started < n && static_cast<int>(live.size()) < depth) {
+      live.push_back(raw_start(exe, "exit"));
+      ++started;
+    }
+    DWORD r = WaitForMultipleObjects(static_cast<DWORD>(live.size()), live.data(), FALSE, 60000);
+    if (r >= WAIT_OBJECT_0 + live.size()) {
+      std::fprintf(stderr, "raw wait failed\n");
+      std::exit(1);
+    }
+    CloseHandle(live[r - WAIT_OBJECT_0]);
+    live.erase(live.begin() + (r - WAIT_OBJECT_0));
+  }
+  return n / seconds_since(t0);
+}
+
+double helper_rate(const std::string& exe, int n, int depth) {
+  io::process_options o;
+  o.program = exe;
+  o.args = {"exit"};
+  auto t0 = clock_type::now();
+  std::vector<io::child_process> live;
+  int started = 0;
+  while (started < n || !live.empty()) {
+    while (started < n && static_cast<int>(live.size()) < depth) {
+      auto c = io::start_process(o);
+      for (int attempt = 0; !c && attempt < 3; ++attempt) {
+        std::fprintf(stderr, "(start failed, retried: %s)\n", c.err().to_string().c_str());
+        c = io::start_process(o);
+      }
+      if (!c) {
+        std::fprintf(stderr, "%s\n", c.err().to_string().c_str());
+        std::exit(1);
+      }
+      live.push_back(std::move(*c));
+      ++started;
+    }
+    std::vector<HANDLE> hs;
+    for (auto& c : live)
+      hs.push_back(c.process.get());
+    DWORD r = WaitForMultipleObjects(static_cast<DWORD>(hs.size()), hs.data(), FALSE, 60000);
+    if (r >= WAIT_OBJECT_0 + hs.size()) {
+      std::fprintf(stderr, "helper wait failed\n");
+      std::exit(1);
+    }
+    live.erase(live.begin() + (r - WAIT_OBJECT_0));
+  }
+  return n / seconds_since(t0);
+}
+
+double actor_rate(caf::actor_system& sys, runtime& rt, const std::string& exe, int n, int depth) {
+  caf::scoped_actor self{sys};
+  process_actor_options o;
+  o.spawn.program = exe;
+  o.spawn.args = {"exit"};
+  auto t0 = clock_type::now();
+  int started = 0, done = 0;
+  auto spawn_one = [&] {
+    auto p = spawn_process(sys, rt.core(), o);
+    for (int attempt = 0; !p && attempt < 3; ++attempt) {
+      std::fprintf(stderr, "(start failed, retried: %s)\n", describe(p.error()).c_str());
+      p = spawn_process(sys, rt.core(), o);
+    }
+    if (!p) {
+      std::fprintf(stderr, "%s\n", describe(p.error()).c_str());
+      std::exit(1);
+    }
+    self->monitor(*p);
+    ++started;
+  };
+  while (started < depth && started < n)
+    spawn_one();
+  while (done < n) {
+    self->receive(
+      [&](caf::down_msg&) {
+        ++done;
+        if (started < n)
+          spawn_one();
+      },
+      caf::after(std::chrono::seconds(60)) >> [] {
+        std::fprintf(stderr, "actor run stuck\n");
+        std::exit(1);
+      });
+  }
+  return n / seconds_since(t0);
+}
+
+// Milliseconds from "stop" to every child gone.
+double raw_teardown(const std::string& exe, int k) {
+  std::vector<HANDLE> live;
+  for (int i = 0; i < k; ++i)
+    live.push_back(raw_start(exe, "sleep"));
+  Sleep(200);
+  auto t0 = clock_type::now();
+  for (auto h : live)
+    TerminateProcess(h, 1);
+  for (auto h : live) {
+    WaitForSingleObject(h, 60000);
+    CloseHandle(h);
+  }
+  return seconds_since(t0) * 1000;
+}
+
+double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& exe, int k) {
+  caf::scoped_actor self{sys};
+  process_actor_options o;
+  o.spawn.program = exe;
+  o.spawn.args = {"sleep"};
+  o.grace = std::chrono::milliseconds(0);
+  std::vector<caf::actor> live;
+  for (int i = 0; i < k; ++i) {
+    auto p = spawn_process(sys, rt.core(), o);
+    if (!p) {
+      std::fprintf(stderr, "%s\n", describe(p.error()).c_str());
+      std::exit(1);
+    }
+    self->monitor(*p);
+    live.push_back(*p);
+  }
+  Sleep(200);
+  auto t0 = clock_type::now();
+  for (auto& a : live)
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+  for (int i = 0; i < k; ++i)
+    self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds(60)) >> [] {
+      std::fprintf(stderr, "teardown stuck\n");
+      std::exit(1);
+    });
+  return seconds_since(t0) * 1000;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  int n = 100;
+  long relaxed_us = -1;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--n")
+      n = std::atoi(argv[++i]);
+    else if (std::string(argv[i]) == "--relaxed-sleep-us")
+      relaxed_us = std::atol(argv[++i]);
+  }
+  caf::actor_system_config cfg;
+  configure(cfg);
+  if (relaxed_us >= 0) {
+    cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::microseconds(relaxed_us)});
+    std::printf("CAF work-stealing.relaxed-sleep-duration = %ld us\n", relaxed_us);
+  }
+  caf::actor_system sys{cfg};
+  runtime rt{sys};
+  auto exe = child_exe();
+
+  std::printf("spawn-and-wait, %d children each (children per second; ratio = actor / raw)\n", n);
+  std::printf("%-14s %10s %10s %10s %12s\n", "in flight", "raw", "helper", "actor", "actor/raw");
+  for (int depth : {1, 8}) {
+    double raw = raw_rate(exe, n, depth);
+    double helper = helper_rate(exe, n, depth);
+    double actor = actor_rate(sys, rt, exe, n, depth);
+    std::printf("%-14d %10.1f %10.1f %10.1f %12.2f\n", depth, raw, helper, actor, actor / raw);
+  }
+  std::printf("\nteardown of K sleeping children (ms until all gone; actor: grace 0, 2 reads + 1 exit wait each)\n");
+  std::printf("%-14s %10s %10s %12s\n", "K", "raw", "actor", "actor/raw");
+  for (int k : {1, 8, 32}) {
+    double raw = raw_teardown(exe, k);
+    double actor = actor_teardown(sys, rt, exe, k);
+    std::printf("%-14d %10.1f %10.1f %12.2f\n", k, raw, actor, actor / raw);
+  }
+  auto report = rt.shutdown();
+  auto s = rt.core()->stats();
+  std::printf("\nbroker: %llu packets, %llu unexpected, %lld in flight, %llu leaked\n",
+              static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(s.unexpected),
+              static_cast<long long>(s.inflight), static_cast<unsigned long long>(report.leaked));
+  return s.unexpected == 0 ? 0 : 1;
+}

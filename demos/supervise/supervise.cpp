@@ -1,0 +1,333 @@
+// iocaf supervise: a supervisor over worker processes that crash at random
+// with random exit codes. Logs every exit and restart; stops on Ctrl+C, on
+// end-of-file on stdin, or after --seconds; leaves no child behind and
+// prints a summary.
+//
+//   iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]
+//                   [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet]
+#include "actors/process_actor.hpp"
+#include "actors/runtime.hpp"
+#include "actors/supervisor.hpp"
+#include "io/pipe.hpp"
+
+#include <caf/all.hpp>
+#include <tlhelp32.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+
+using namespace iocaf;
+
+namespace {
+
+struct flags {
+  int workers = 3;
+  int seconds = 0; // 0: until Ctrl+C or stdin EOF
+  restart_strategy strategy = restart_strategy::one_for_one;
+  std::size_t intensity = 50;
+  int period_ms = 10000;
+  int grace_ms = 1000;
+  bool watch_stdin = true;
+  bool quiet = false;
+};
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]\n"
+               "                       [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet]\n"
+               "Stops on Ctrl+C, on end-of-file on stdin (unless --no-stdin) or after --seconds.\n");
+}
+
+bool parse(int argc, char** argv, flags& f) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "iocaf_supervise: %s needs a value\n", name);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    const char* v = nullptr;
+    if (a == "--workers" && (v = value("--workers"))) {
+      f.workers = std::atoi(v);
+    } else if (a == "--seconds" && (v = value("--seconds"))) {
+      f.seconds = std::atoi(v);
+    } else if (a == "--intensity" && (v = value("--intensity"))) {
+      f.intensity = static_cast<std::size_t>(std::atoi(v));
+    } else if (a == "--period-ms" && (v = value("--period-ms"))) {
+      f.period_ms = std::atoi(v);
+    } else if (a == "--grace-ms" && (v = value("--grace-ms"))) {
+      f.grace_ms = std::atoi(v);
+    } else if (a == "--strategy" && (v = value("--strategy"))) {
+      std::string s = v;
+      if (s == "one_for_one")
+        f.strategy = restart_strategy::one_for_one;
+      else if (s == "one_for_all")
+        f.strategy = restart_strategy::one_for_all;
+      else if (s == "rest_for_one")
+        f.strategy = restart_strategy::rest_for_one;
+      else {
+        std::fprintf(stderr, "iocaf_supervise: unknown strategy \"%s\"\n", v);
+        return false;
+      }
+    } else if (a == "--no-stdin") {
+      f.watch_stdin = false;
+    } else if (a == "--quiet") {
+      f.quiet = true;
+    } else if (a == "--help" || a == "-h") {
+      usage();
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "iocaf_supervise: unknown or incomplete option \"%s\"\n", a.c_str());
+      usage();
+      return false;
+    }
+    if (f.workers < 1 || f.seconds < 0 || f.period_ms < 1 || f.grace_ms < 0) {
+      std::fprintf(stderr, "iocaf_supervise: bad value for %s\n", a.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// Signalled by Ctrl+C or stdin EOF.
+HANDLE stop_event = nullptr;
+std::atomic<int> stop_cause{0}; // 1 Ctrl+C, 2 stdin EOF
+
+BOOL WINAPI on_ctrl(DWORD type) {
+  if (type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT || type == CTRL_CLOSE_EVENT) {
+    stop_cause.store(1);
+    SetEvent(stop_event);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+std::wstring own_dir() {
+  wchar_t path[MAX_PATH];
+  DWORD n = GetModuleFileNameW(nullptr, path, MAX_PATH);
+  std::wstring dir(path, n);
+  return dir.substr(0, dir.find_last_of(L"\\/") + 1);
+}
+
+std::size_t live_workers() {
+  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+  if (snap == INVALID_HANDLE_VALUE)
+    return 0;
+  std::size_t n = 0;
+  PROCESSENTRY32W e{};
+  e.dwSize = sizeof(e);
+  for (BOOL ok = Process32FirstW(snap, &e); ok; ok = Process32NextW(snap, &e))
+    if (e.th32ParentProcessID == GetCurrentProcessId() && _wcsicmp(e.szExeFile, L"iocaf_supervise_worker.exe") == 0)
+      ++n;
+  CloseHandle(snap);
+  return n;
+}
+
+using summary_atom = caf::atom_constant<caf::atom("summary")>;
+
+struct tally {
+  std::map<std::string, int> starts;
+  std::map<std::string, int> exits;
+  std::map<std::uint32_t, int> exit_codes;
+  int terminated = 0;
+  int killed = 0;
+  std::string gave_up;
+};
+
+struct logger_state {
+  tally t;
+};
+
+std::string now_text() {
+  SYSTEMTIME st;
+  GetLocalTime(&st);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%02u:%02u:%02u.%03u", st.wHour, st.wMinute, st.wSecond, st.wMilliseconds);
+  return buf;
+}
+
+// Logs what the supervisor and the workers say, and keeps the tally.
+caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) {
+  return {
+    [self](supervisor_event& e) {
+      auto& t = self->state.t;
+      switch (e.kind) {
+        case supervisor_event_kind::started:
+          if (t.starts[e.child]++ > 0)
+            std::printf("%s restart  %s (start #%d)\n", now_text().c_str(), e.child.c_str(), t.starts[e.child]);
+          else
+            std::printf("%s start    %s\n", now_text().c_str(), e.child.c_str());
+          break;
+        case supervisor_event_kind::exited:
+          ++t.exits[e.child];
+          std::printf("%s exit     %s: %s\n", now_text().c_str(), e.child.c_str(), e.reason.c_str());
+          break;
+        case supervisor_event_kind::terminated:
+          ++t.terminated;
+          std::printf("%s stopped  %s\n", now_text().c_str(), e.child.c_str());
+          break;
+        case supervisor_event_kind::killed:
+          ++t.killed;
+          std::printf("%s killed   %s (after its shutdown time)\n", now_text().c_str(), e.child.c_str());
+          break;
+        case supervisor_event_kind::start_failed:
+          std::printf("%s FAILED   %s: %s\n", now_text().c_str(), e.child.c_str(), e.reason.c_str());
+          break;
+        case supervisor_event_kind::gave_up:
+          t.gave_up = e.reason;
+          std::printf("%s GAVE UP  %s\n", now_text().c_str(), e.reason.c_str());
+          break;
+      }
+      std::fflush(stdout);
+    },
+    [self, quiet](process_output& o) {
+      if (!quiet)
+        std::printf("%s   [pid %u %s] %s\n", now_text().c_str(), o.pid, o.stream == std_stream::out ? "out" : "err",
+                    o.data.c_str());
+    },
+    [self](process_exited& e) { ++self->state.t.exit_codes[e.exit_code]; },
+    [](process_started&) {},
+    [self](summary_atom) {
+      auto& t = self->state.t;
+      std::string out;
+      int starts = 0, exits = 0;
+      for (auto& kv : t.starts)
+        starts += kv.second;
+      for (auto& kv : t.exits)
+        exits += kv.second;
+      out += "starts: " + std::to_string(starts) + " (restarts: " + std::to_string(starts - (int)t.starts.size()) +
+             "), exits on their own: " + std::to_string(exits) + ", stopped by the supervisor: " +
+             std::to_string(t.terminated) + ", killed: " + std::to_string(t.killed) + "\n";
+      out += "exit codes seen:";
+      for (auto& kv : t.exit_codes) {
+        char buf[48];
+        std::snprintf(buf, sizeof(buf), " 0x%X x%d", kv.first, kv.second);
+        out += buf;
+      }
+      out += "\n";
+      for (auto& kv : t.starts)
+        out += "  " + kv.first + ": " + std::to_string(kv.second) + " starts, " +
+               std::to_string(t.exits[kv.first]) + " exits\n";
+      if (!t.gave_up.empty())
+        out += "supervisor gave up: " + t.gave_up + "\n";
+      return out;
+    },
+  };
+}
+
+int run(const flags& f) {
+  caf::actor_system_config cfg;
+  configure(cfg);
+  configure_process_errors(cfg);
+  configure_supervisor_errors(cfg);
+  caf::actor_system sys{cfg};
+  runtime rt{sys};
+
+  stop_event = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  SetConsoleCtrlHandler(on_ctrl, TRUE);
+  if (f.watch_stdin) {
+    // A plain thread may block; actors may not.
+    std::thread([] {
+      char buf[256];
+      DWORD n = 0;
+      HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+      while (ReadFile(in, buf, sizeof(buf), &n, nullptr) && n > 0) {
+      }
+      stop_cause.store(2);
+      SetEvent(stop_event);
+    }).detach();
+  }
+
+  auto log = sys.spawn(event_logger, f.quiet);
+  std::string worker = io::narrow(own_dir()) + "iocaf_supervise_worker.exe";
+  supervisor_options so;
+  so.flags.strategy = f.strategy;
+  so.flags.intensity = f.intensity;
+  so.flags.period = std::chrono::milliseconds(f.period_ms);
+  so.observer = log;
+  for (int i = 1; i <= f.workers; ++i) {
+    child_spec s;
+    s.id = "worker-" + std::to_string(i);
+    s.restart = restart_type::permanent;
+    s.shutdown = std::chrono::milliseconds(f.grace_ms + 2000);
+    auto core = rt.core();
+    auto name = s.id;
+    s.start = [=](caf::actor_system& sys) {
+      process_actor_options o;
+      o.spawn.program = worker;
+      o.spawn.args = {name, std::to_string(i)};
+      o.handler = log;
+      o.lines = true;
+      o.grace = std::chrono::milliseconds(f.grace_ms);
+      return spawn_process(sys, core, o);
+    };
+    so.children.push_back(std::move(s));
+  }
+  std::printf("supervising %d workers (%s); stop with Ctrl+C%s%s\n", f.workers,
+              f.strategy == restart_strategy::one_for_one   ? "one_for_one"
+              : f.strategy == restart_strategy::one_for_all ? "one_for_all"
+                                                            : "rest_for_one",
+              f.watch_stdin ? " or end of stdin" : "",
+              f.seconds > 0 ? (", or after " + std::to_string(f.seconds) + " s").c_str() : "");
+  std::fflush(stdout);
+  auto start = std::chrono::steady_clock::now();
+  auto sup = spawn_supervisor(sys, so);
+  caf::scoped_actor self{sys};
+  self->monitor(sup);
+
+  // Wait (the main thread is no actor) for a stop request or the supervisor's own end.
+  caf::error sup_reason;
+  bool sup_down = false;
+  DWORD step = 100;
+  auto deadline = start + std::chrono::seconds(f.seconds);
+  while (!sup_down) {
+    if (WaitForSingleObject(stop_event, step) == WAIT_OBJECT_0)
+      break;
+    if (f.seconds > 0 && std::chrono::steady_clock::now() >= deadline)
+      break;
+    self->receive([&](caf::down_msg& dm) { sup_down = true; sup_reason = dm.reason; },
+                  caf::after(std::chrono::milliseconds(0)) >> [] {});
+  }
+  const char* why = sup_down ? "the supervisor ended" : stop_cause == 1 ? "Ctrl+C" : stop_cause == 2 ? "end of stdin"
+                                                                                                  : "time is up";
+  std::printf("%s stopping: %s\n", now_text().c_str(), why);
+  std::fflush(stdout);
+  if (!sup_down) {
+    self->send_exit(sup, caf::exit_reason::user_shutdown);
+    self->receive([&](caf::down_msg& dm) { sup_reason = dm.reason; },
+                  caf::after(std::chrono::seconds(60)) >> [] { std::fprintf(stderr, "supervisor did not stop in 60 s\n"); });
+  }
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string summary;
+  self->request(log, std::chrono::seconds(10), summary_atom::value)
+    .receive([&](std::string& s) { summary = s; }, [&](caf::error& e) { summary = describe(e) + "\n"; });
+  std::size_t left = live_workers();
+  for (int i = 0; i < 50 && left != 0; ++i) {
+    Sleep(100);
+    left = live_workers();
+  }
+  self->send_exit(log, caf::exit_reason::user_shutdown);
+  auto report = rt.shutdown();
+  auto s = rt.core()->stats();
+  std::printf("\n--- summary after %.1f s ---\n%s", elapsed, summary.c_str());
+  std::printf("supervisor ended: %s\n", describe(sup_reason).c_str());
+  std::printf("worker processes left: %zu; broker: %llu packets, %llu unexpected, %lld in flight; shutdown %lld ms\n",
+              left, static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(s.unexpected),
+              static_cast<long long>(s.inflight), static_cast<long long>(report.took.count()));
+  return left == 0 && s.unexpected == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  flags f;
+  if (!parse(argc, argv, f))
+    return 2;
+  return run(f);
+}

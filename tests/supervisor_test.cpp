@@ -1,0 +1,347 @@
+// The supervisor: OTP strategies, restart types, restart intensity, shutdown
+// order and timeouts, dynamic children, and supervised child processes.
+#include "actors/supervisor.hpp"
+#include "process_support.hpp"
+
+#include <random>
+
+using namespace iocaf;
+using kind = supervisor_event_kind;
+
+namespace {
+
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
+struct worker_options {
+  bool stubborn = false;                    // ignores exit messages (only a kill ends it)
+  std::chrono::milliseconds exit_delay{0};  // takes this long to leave after an exit message
+};
+
+caf::behavior worker(caf::event_based_actor* self, worker_options o) {
+  if (o.stubborn) {
+    self->set_exit_handler([](caf::exit_msg&) {});
+  } else if (o.exit_delay.count() > 0) {
+    self->set_exit_handler([self, o](caf::exit_msg& m) {
+      self->delayed_send(self, o.exit_delay, crash_atom::value, m.reason);
+    });
+  }
+  return {
+    [self](crash_atom, caf::error& reason) { self->quit(std::move(reason)); },
+    [](ping_atom) { return ping_atom::value; },
+  };
+}
+
+child_spec worker_spec(std::string id, restart_type r = restart_type::permanent, worker_options o = {},
+                       std::chrono::milliseconds shutdown = std::chrono::seconds(5)) {
+  child_spec s;
+  s.id = std::move(id);
+  s.start = [o](caf::actor_system& sys) -> caf::expected<caf::actor> { return sys.spawn(worker, o); };
+  s.restart = r;
+  s.shutdown = shutdown;
+  return s;
+}
+
+class supervisor_test : public test::runtime_test {
+protected:
+  void SetUp() override {
+    runtime_test::SetUp();
+    self = std::make_unique<caf::scoped_actor>(*sys);
+  }
+  void TearDown() override {
+    if (sup) {
+      (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+      wait_down(sup);
+    }
+    self.reset();
+    runtime_test::TearDown();
+  }
+
+  caf::actor start(supervisor_flags flags, std::vector<child_spec> children) {
+    supervisor_options o;
+    o.flags = flags;
+    o.children = std::move(children);
+    o.observer = caf::actor{*self};
+    sup = spawn_supervisor(*sys, std::move(o));
+    (*self)->monitor(sup);
+    return sup;
+  }
+
+  supervisor_event next_event() {
+    supervisor_event out;
+    out.child = "<timeout>";
+    (*self)->receive([&](supervisor_event& e) { out = std::move(e); },
+                     caf::after(test::timeout) >> [] { ADD_FAILURE() << "no supervisor event"; });
+    return out;
+  }
+
+  // The next events, as "kind:child" strings.
+  std::vector<std::string> events(std::size_t n) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto e = next_event();
+      out.push_back(std::string(to_string(e.kind)) + ":" + e.child);
+    }
+    return out;
+  }
+
+  std::vector<child_info> children() {
+    std::vector<child_info> out;
+    (*self)->request(sup, test::timeout, which_child_atom::value)
+      .receive([&](std::vector<child_info>& v) { out = std::move(v); },
+               [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    return out;
+  }
+
+  caf::actor child_actor(const std::string& id) {
+    for (auto& c : children())
+      if (c.id == id)
+        return c.actor;
+    return {};
+  }
+
+  caf::error wait_down(caf::actor& a) {
+    caf::error reason;
+    bool got = false;
+    while (!got) {
+      bool timed_out = false;
+      (*self)->receive(
+        [&](caf::down_msg& dm) {
+          if (dm.source == a.address()) {
+            got = true;
+            reason = dm.reason;
+          }
+        },
+        [&](supervisor_event&) {}, caf::after(test::timeout) >> [&] { timed_out = true; });
+      if (timed_out) {
+        ADD_FAILURE() << "no DOWN from actor#" << a.id();
+        break;
+      }
+    }
+    a = nullptr;
+    return reason;
+  }
+
+  std::unique_ptr<caf::scoped_actor> self;
+  caf::actor sup;
+};
+
+caf::error crash_reason() {
+  return make_error(errc::bad_input, "test crash");
+}
+
+TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
+  start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)},
+        {worker_spec("a"), worker_spec("b"), worker_spec("c")});
+  EXPECT_EQ(events(3), (std::vector<std::string>{"started:a", "started:b", "started:c"}));
+  auto a = child_actor("a"), b = child_actor("b"), c = child_actor("c");
+  (*self)->send_exit(b, crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:b", "started:b"}));
+  EXPECT_EQ(child_actor("a"), a);
+  EXPECT_EQ(child_actor("c"), c);
+  auto b2 = child_actor("b");
+  EXPECT_TRUE(b2);
+  EXPECT_NE(b2, b);
+}
+
+TEST_F(supervisor_test, one_for_all_restarts_everyone_stopping_in_reverse_order) {
+  start({restart_strategy::one_for_all, 5, std::chrono::seconds(5)},
+        {worker_spec("a"), worker_spec("b"), worker_spec("c")});
+  events(3);
+  auto a = child_actor("a");
+  (*self)->send_exit(child_actor("b"), crash_reason());
+  EXPECT_EQ(events(6), (std::vector<std::string>{"exited:b", "terminated:c", "terminated:a", "started:a", "started:b",
+                                                 "started:c"}));
+  EXPECT_NE(child_actor("a"), a);
+}
+
+TEST_F(supervisor_test, rest_for_one_restarts_the_child_and_those_after_it) {
+  start({restart_strategy::rest_for_one, 5, std::chrono::seconds(5)},
+        {worker_spec("a"), worker_spec("b"), worker_spec("c"), worker_spec("d")});
+  events(4);
+  auto a = child_actor("a");
+  (*self)->send_exit(child_actor("b"), crash_reason());
+  EXPECT_EQ(events(5),
+            (std::vector<std::string>{"exited:b", "terminated:d", "terminated:c", "started:b", "started:c"}));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:d"}));
+  EXPECT_EQ(child_actor("a"), a);
+}
+
+TEST_F(supervisor_test, restart_types_follow_otp) {
+  start({restart_strategy::one_for_one, 10, std::chrono::seconds(5)},
+        {worker_spec("perm", restart_type::permanent), worker_spec("trans", restart_type::transient),
+         worker_spec("temp", restart_type::temporary)});
+  events(3);
+  // permanent: restarted even after a normal exit
+  (*self)->send(child_actor("perm"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:perm", "started:perm"}));
+  // transient: a normal exit is final...
+  (*self)->send(child_actor("trans"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:trans"}));
+  EXPECT_FALSE(child_actor("trans"));
+  // ... but an abnormal one is restarted
+  (*self)->request(sup, test::timeout, term_child_atom::value, std::string("trans")).receive([] {}, [](caf::error&) {});
+  caf::actor trans;
+  (*self)->request(sup, test::timeout, start_child_atom::value, worker_spec("trans", restart_type::transient))
+    .receive([&](caf::actor& a) { trans = a; }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:trans"}));
+  (*self)->send_exit(trans, crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:trans", "started:trans"}));
+  // temporary: never restarted, forgotten
+  (*self)->send_exit(child_actor("temp"), crash_reason());
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:temp"}));
+  auto list = children();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "perm");
+  EXPECT_EQ(list[0].restarts, 1u);
+  EXPECT_EQ(list[1].id, "trans");
+}
+
+TEST_F(supervisor_test, intensity_exceeded_ends_the_supervisor_naming_the_child) {
+  start({restart_strategy::one_for_one, 2, std::chrono::seconds(10)}, {worker_spec("x"), worker_spec("flaky")});
+  events(2);
+  for (int i = 0; i < 2; ++i) {
+    (*self)->send_exit(child_actor("flaky"), crash_reason());
+    EXPECT_EQ(events(2), (std::vector<std::string>{"exited:flaky", "started:flaky"}));
+  }
+  (*self)->send_exit(child_actor("flaky"), crash_reason());
+  EXPECT_EQ(events(3), (std::vector<std::string>{"exited:flaky", "gave_up:flaky", "terminated:x"}));
+  auto reason = wait_down(sup);
+  auto text = supervisor_error_text(reason);
+  EXPECT_NE(text.find("max restart intensity"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"flaky\""), std::string::npos) << text;
+  EXPECT_NE(text.find("test crash"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, restarts_outside_the_period_do_not_count) {
+  start({restart_strategy::one_for_one, 1, std::chrono::milliseconds(300)}, {worker_spec("w")});
+  events(1);
+  for (int i = 0; i < 3; ++i) {
+    (*self)->send_exit(child_actor("w"), crash_reason());
+    EXPECT_EQ(events(2), (std::vector<std::string>{"exited:w", "started:w"}));
+    Sleep(400); // the test thread may sleep: the period must pass
+  }
+}
+
+TEST_F(supervisor_test, shutdown_in_reverse_order_with_timeouts) {
+  worker_options slow;
+  slow.exit_delay = std::chrono::milliseconds(200);
+  worker_options stubborn;
+  stubborn.stubborn = true;
+  start({restart_strategy::one_for_one, 3, std::chrono::seconds(5)},
+        {worker_spec("a"), worker_spec("slow", restart_type::permanent, slow),
+         worker_spec("stubborn", restart_type::permanent, stubborn, std::chrono::milliseconds(300)),
+         worker_spec("brutal", restart_type::permanent, {}, std::chrono::milliseconds(0))});
+  events(4);
+  auto t0 = std::chrono::steady_clock::now();
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  auto e = events(4);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(e, (std::vector<std::string>{"killed:brutal", "killed:stubborn", "terminated:slow", "terminated:a"}));
+  EXPECT_GE(took, std::chrono::milliseconds(500)); // 300 ms before the kill, then 200 ms
+  auto reason = wait_down(sup);
+  EXPECT_EQ(reason, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, dynamic_children) {
+  start({restart_strategy::one_for_one, 3, std::chrono::seconds(5)}, {worker_spec("a")});
+  events(1);
+  caf::actor d;
+  (*self)->request(sup, test::timeout, start_child_atom::value, worker_spec("d"))
+    .receive([&](caf::actor& a) { d = a; }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  ASSERT_TRUE(d);
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:d"}));
+  (*self)->request(sup, test::timeout, start_child_atom::value, worker_spec("d"))
+    .receive([](caf::actor&) { ADD_FAILURE() << "duplicate id accepted"; },
+             [](caf::error& e) { EXPECT_TRUE(is(e, errc::in_use)) << describe(e); });
+  child_spec failing;
+  failing.id = "failing";
+  failing.start = [](caf::actor_system&) -> caf::expected<caf::actor> {
+    return make_error(errc::not_found, "no such thing");
+  };
+  (*self)->request(sup, test::timeout, start_child_atom::value, failing)
+    .receive([](caf::actor&) { ADD_FAILURE() << "failed start accepted"; },
+             [](caf::error& e) { EXPECT_TRUE(is(e, errc::not_found)) << describe(e); });
+  EXPECT_EQ(events(1), (std::vector<std::string>{"start_failed:failing"}));
+  (*self)->monitor(d);
+  bool removed = false;
+  (*self)->request(sup, test::timeout, term_child_atom::value, std::string("d"))
+    .receive([&] { removed = true; }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_TRUE(removed);
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:d"}));
+  wait_down(d);
+  auto list = children();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].id, "a");
+  (*self)->request(sup, test::timeout, term_child_atom::value, std::string("nope"))
+    .receive([] { ADD_FAILURE() << "removed a missing child"; },
+             [](caf::error& e) { EXPECT_TRUE(is(e, errc::not_found)) << describe(e); });
+}
+
+TEST_F(supervisor_test, a_child_that_cannot_start_fails_the_supervisor) {
+  child_spec bad;
+  bad.id = "bad";
+  bad.start = [](caf::actor_system&) -> caf::expected<caf::actor> { return caf::actor{}; };
+  start({}, {worker_spec("a"), bad, worker_spec("c")});
+  EXPECT_EQ(events(3), (std::vector<std::string>{"started:a", "start_failed:bad", "terminated:a"}));
+  auto reason = wait_down(sup);
+  EXPECT_NE(supervisor_error_text(reason).find("\"bad\""), std::string::npos) << describe(reason);
+}
+
+// Supervised child processes: crashing workers are restarted, and when the
+// supervisor stops no process is left behind.
+TEST_F(supervisor_test, supervised_processes_leave_nothing_behind) {
+  auto process_spec = [this](std::string id, std::vector<std::string> args, restart_type r) {
+    child_spec s;
+    s.id = std::move(id);
+    s.restart = r;
+    s.shutdown = std::chrono::seconds(5);
+    auto core = rt->core();
+    s.start = [core, args](caf::actor_system& sys) {
+      process_actor_options o;
+      o.spawn = test::child_options(args);
+      o.grace = std::chrono::milliseconds(200);
+      return spawn_process(sys, core, o);
+    };
+    return s;
+  };
+  start({restart_strategy::one_for_one, 1000, std::chrono::seconds(1)},
+        {process_spec("crasher", {"sleep", "50", "3"}, restart_type::permanent),
+         process_spec("clean", {"exit", "0"}, restart_type::transient),
+         process_spec("eof", {"untileof", "0"}, restart_type::permanent),
+         process_spec("deaf", {"sleep", "600000"}, restart_type::permanent)});
+  int crasher_restarts = 0;
+  std::string crash_reason_text;
+  int clean_exits = 0;
+  while (crasher_restarts < 5) {
+    auto e = next_event();
+    if (e.child == "<timeout>")
+      break;
+    if (e.kind == kind::exited && e.child == "crasher") {
+      crash_reason_text = e.reason;
+      auto next = next_event();
+      while (next.child != "crasher")
+        next = next_event();
+      EXPECT_EQ(next.kind, kind::started);
+      ++crasher_restarts;
+    }
+    if (e.kind == kind::exited && e.child == "clean")
+      ++clean_exits;
+  }
+  EXPECT_EQ(crasher_restarts, 5);
+  EXPECT_NE(crash_reason_text.find("exited with code 3"), std::string::npos) << crash_reason_text;
+  EXPECT_GE(test::live_children_named(L"proc_child.exe"), 2u); // eof and deaf at least
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  auto reason = wait_down(sup);
+  EXPECT_EQ(reason, caf::exit_reason::user_shutdown);
+  std::size_t alive = 1;
+  for (int i = 0; i < 100 && alive != 0; ++i) {
+    alive = test::live_children_named(L"proc_child.exe");
+    if (alive != 0)
+      Sleep(50);
+  }
+  EXPECT_EQ(alive, 0u) << "child processes outlived the supervisor";
+  (void)clean_exits;
+}
+
+} // namespace
