@@ -1,0 +1,337 @@
+// TCP echo benchmark, one invocation: the same loopback load generator
+// (demos/echo/echo_load_client.hpp, blocking ping-pong threads) against
+//   iocaf  - iocaf's listener/connection actors with an echo handler per connection
+//   iocp   - a bare single-thread IOCP echo loop (AcceptEx/WSARecv/WSASend, batches of 64)
+//   asio   - a standalone Asio echo server (one io_context thread)
+// for 64 B ping-pong and 16 KiB bulk with 1, 16 and 64 connections; prints a
+// table with messages/s, MB/s, p50/p99 and ratios to iocaf.
+//   tcp_bench [--seconds S]   (default 2 per cell)
+#include "actors/runtime.hpp"
+#include "actors/tcp_listener.hpp"
+#include "echo_load_client.hpp"
+
+#include <asio.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace iocaf;
+
+namespace {
+
+// --- iocaf ---------------------------------------------------------------------
+caf::behavior echo_handler(caf::event_based_actor* self) {
+  return {
+    [](const tcp_opened&) {},
+    [self](tcp_received& msg) {
+      auto n = msg.data.size();
+      self->send(msg.connection, tcp_send{std::move(msg.data)});
+      self->send(msg.connection, tcp_consumed{n});
+    },
+    [self](const tcp_peer_eof& msg) { self->send(msg.connection, tcp_close{}); },
+    [](const tcp_drained&) {},
+    [](const tcp_send_refused&) {},
+    [self](const tcp_closed&) { self->quit(); },
+  };
+}
+
+// --- raw IOCP ------------------------------------------------------------------
+class raw_iocp_server {
+public:
+  enum kind { accept_op, recv_op, send_op };
+  struct conn;
+  struct ctx {
+    OVERLAPPED ov{};
+    kind k = recv_op;
+    conn* c = nullptr;
+    SOCKET accepted = INVALID_SOCKET;
+    char addresses[2 * (sizeof(sockaddr_storage) + 16)];
+  };
+  struct conn {
+    SOCKET s = INVALID_SOCKET;
+    ctx rx, tx;
+    std::vector<char> buf = std::vector<char>(64 * 1024);
+    std::size_t to_send = 0, sent = 0;
+  };
+
+  std::uint16_t start() {
+    port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+    listener_ = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    listen(listener_, SOMAXCONN);
+    int len = sizeof(a);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    CreateIoCompletionPort(reinterpret_cast<HANDLE>(listener_), port_, 0, 0);
+    GUID id = WSAID_ACCEPTEX;
+    DWORD bytes = 0;
+    WSAIoctl(listener_, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &accept_ex_, sizeof(accept_ex_), &bytes,
+             nullptr, nullptr);
+    for (auto& slot : accepts_)
+      post_accept(slot);
+    thread_ = std::thread([this] { run(); });
+    return ntohs(a.sin_port);
+  }
+
+  void stop() {
+    PostQueuedCompletionStatus(port_, 0, 1, nullptr);
+    thread_.join();
+    // Closing the sockets aborts the pending operations; their packets are
+    // drained (bounded) before the memory goes.
+    closesocket(listener_);
+    for (auto& c : conns_)
+      closesocket(c->s);
+    OVERLAPPED_ENTRY e[64];
+    ULONG n = 0;
+    while (GetQueuedCompletionStatusEx(port_, e, 64, &n, 500, FALSE) && n > 0) {
+    }
+    for (auto& slot : accepts_)
+      closesocket(slot.accepted);
+    CloseHandle(port_);
+  }
+
+private:
+  void post_accept(ctx& slot) {
+    slot = ctx{};
+    slot.k = accept_op;
+    slot.accepted = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
+    DWORD got = 0;
+    accept_ex_(listener_, slot.accepted, slot.addresses, 0, sizeof(sockaddr_storage) + 16,
+               sizeof(sockaddr_storage) + 16, &got, &slot.ov);
+  }
+  void post_recv(conn& c) {
+    c.rx.ov = OVERLAPPED{};
+    WSABUF b{static_cast<ULONG>(c.buf.size()), c.buf.data()};
+    DWORD flags = 0;
+    if (WSARecv(c.s, &b, 1, nullptr, &flags, &c.rx.ov, nullptr) == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING)
+      closesocket(std::exchange(c.s, INVALID_SOCKET));
+  }
+  void post_send(conn& c) {
+    c.tx.ov = OVERLAPPED{};
+    WSABUF b{static_cast<ULONG>(c.to_send - c.sent), c.buf.data() + c.sent};
+    if (WSASend(c.s, &b, 1, nullptr, 0, &c.tx.ov, nullptr) == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING)
+      closesocket(std::exchange(c.s, INVALID_SOCKET));
+  }
+  void run() {
+    OVERLAPPED_ENTRY entries[64];
+    for (;;) {
+      ULONG n = 0;
+      if (!GetQueuedCompletionStatusEx(port_, entries, 64, &n, INFINITE, FALSE))
+        return;
+      for (ULONG i = 0; i < n; ++i) {
+        if (entries[i].lpCompletionKey == 1)
+          return;
+        auto* x = reinterpret_cast<ctx*>(entries[i].lpOverlapped);
+        DWORD bytes = entries[i].dwNumberOfBytesTransferred;
+        bool ok = entries[i].lpOverlapped->Internal == 0;
+        if (x->k == accept_op) {
+          if (ok) {
+            auto c = std::make_unique<conn>();
+            c->s = x->accepted;
+            c->rx.k = recv_op;
+            c->tx.k = send_op;
+            c->rx.c = c->tx.c = c.get();
+            setsockopt(c->s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, reinterpret_cast<char*>(&listener_),
+                       sizeof(listener_));
+            BOOL one = TRUE;
+            setsockopt(c->s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<char*>(&one), sizeof(one));
+            CreateIoCompletionPort(reinterpret_cast<HANDLE>(c->s), port_, 0, 0);
+            post_recv(*c);
+            conns_.push_back(std::move(c));
+          } else {
+            closesocket(x->accepted);
+          }
+          post_accept(*x);
+        } else if (x->k == recv_op) {
+          if (!ok || bytes == 0) {
+            closesocket(std::exchange(x->c->s, INVALID_SOCKET));
+            continue;
+          }
+          x->c->to_send = bytes;
+          x->c->sent = 0;
+          post_send(*x->c);
+        } else {
+          if (!ok) {
+            closesocket(std::exchange(x->c->s, INVALID_SOCKET));
+            continue;
+          }
+          x->c->sent += bytes;
+          if (x->c->sent < x->c->to_send)
+            post_send(*x->c);
+          else
+            post_recv(*x->c);
+        }
+      }
+    }
+  }
+
+  HANDLE port_ = nullptr;
+  SOCKET listener_ = INVALID_SOCKET;
+  LPFN_ACCEPTEX accept_ex_ = nullptr;
+  ctx accepts_[8];
+  std::vector<std::unique_ptr<conn>> conns_;
+  std::thread thread_;
+};
+
+// --- standalone Asio -------------------------------------------------------------
+class asio_session : public std::enable_shared_from_this<asio_session> {
+public:
+  explicit asio_session(asio::ip::tcp::socket s) : socket_(std::move(s)) {}
+  void start() { read(); }
+
+private:
+  void read() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, std::size_t n) {
+      if (!ec)
+        write(n);
+    });
+  }
+  void write(std::size_t n) {
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(buf_, n), [this, self](std::error_code ec, std::size_t) {
+      if (!ec)
+        read();
+    });
+  }
+  asio::ip::tcp::socket socket_;
+  std::array<char, 64 * 1024> buf_;
+};
+
+class asio_server {
+public:
+  std::uint16_t start() {
+    acceptor_.open(asio::ip::tcp::v4());
+    acceptor_.bind({asio::ip::address_v4::loopback(), 0});
+    acceptor_.listen();
+    accept();
+    thread_ = std::thread([this] { io_.run(); });
+    return acceptor_.local_endpoint().port();
+  }
+  void stop() {
+    io_.stop();
+    thread_.join();
+  }
+
+private:
+  void accept() {
+    acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket s) {
+      if (!ec) {
+        s.set_option(asio::ip::tcp::no_delay(true));
+        std::make_shared<asio_session>(std::move(s))->start();
+      }
+      accept();
+    });
+  }
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_{io_};
+  std::thread thread_;
+};
+
+struct cell {
+  std::string server;
+  std::size_t size;
+  int connections;
+  echo::load_result r;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 2;
+  std::string scheduler = "stealing";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help") {
+      std::printf("usage: tcp_bench [--seconds S] [--scheduler stealing|sharing]\n"
+                  "  S per cell, 0.2..60, default 2; CAF's scheduler policy for the iocaf run (default stealing)\n");
+      return 0;
+    }
+    if (a == "--seconds" && i + 1 < argc) {
+      seconds = std::atof(argv[++i]);
+      if (seconds < 0.2 || seconds > 60) {
+        std::fprintf(stderr, "tcp_bench: --seconds must be 0.2..60\n");
+        return 2;
+      }
+    } else if (a == "--scheduler" && i + 1 < argc) {
+      scheduler = argv[++i];
+      if (scheduler != "stealing" && scheduler != "sharing") {
+        std::fprintf(stderr, "tcp_bench: --scheduler must be stealing or sharing\n");
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "tcp_bench: unknown flag %s (see --help)\n", a.c_str());
+      return 2;
+    }
+  }
+  set_log_level("warn");
+  io::winsock_init();
+  const std::size_t sizes[] = {64, 16 * 1024};
+  const int conns[] = {1, 16, 64};
+  std::vector<cell> cells;
+  auto measure = [&](const std::string& name, std::uint16_t port) {
+    for (auto size : sizes)
+      for (auto n : conns) {
+        echo::load_options o;
+        o.port = port;
+        o.connections = n;
+        o.seconds = seconds;
+        o.size = size;
+        auto r = echo::run_load(o);
+        if (r.failed_connections > 0)
+          std::fprintf(stderr, "tcp_bench: %s: %d connections failed: %s\n", name.c_str(), r.failed_connections,
+                       r.first_error.c_str());
+        cells.push_back({name, size, n, r});
+        std::fprintf(stderr, "  %-5s %6zu B x %2d: %.0f msg/s\n", name.c_str(), size, n, r.messages_per_second());
+      }
+  };
+  {
+    caf::actor_system_config cfg;
+    configure(cfg);
+    cfg.set("scheduler.policy", scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
+    caf::actor_system sys{cfg};
+    {
+      runtime rt{sys};
+      tcp_listener_options opts;
+      opts.make_handler = [&sys] { return sys.spawn(echo_handler); };
+      auto srv = spawn_tcp_listener(sys, rt.core(), opts);
+      if (!srv) {
+        std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());
+        return 1;
+      }
+      measure("iocaf", srv->local.port());
+      rt.shutdown();
+    }
+  }
+  {
+    raw_iocp_server raw;
+    measure("iocp", raw.start());
+    raw.stop();
+  }
+  {
+    asio_server as;
+    measure("asio", as.start());
+    as.stop();
+  }
+  std::printf("TCP echo, %.1f s per cell, loopback, load generator in the same process, CAF scheduler: %s\n",
+              seconds, scheduler.c_str());
+  std::printf("%-6s %7s %5s %10s %9s %9s %9s %10s\n", "server", "size", "conns", "msg/s", "MB/s", "p50 us",
+              "p99 us", "vs iocaf");
+  for (auto& c : cells) {
+    double base = 0;
+    for (auto& b : cells)
+      if (b.server == "iocaf" && b.size == c.size && b.connections == c.connections)
+        base = b.r.messages_per_second();
+    std::printf("%-6s %7zu %5d %10.0f %9.2f %9.0f %9.0f %9.2fx\n", c.server.c_str(), c.size, c.connections,
+                c.r.messages_per_second(), c.r.mb_per_second(), c.r.p50_us, c.r.p99_us,
+                base > 0 ? c.r.messages_per_second() / base : 0.0);
+  }
+  return 0;
+}

@@ -1,0 +1,119 @@
+#pragma once
+// Overlapped TCP sockets: Winsock start-up, addresses, and the Win32 calls
+// that put socket operations in flight (AcceptEx, ConnectEx, WSARecv,
+// WSASend). Each start_* returns the Win32/WSA code of an inline failure (no
+// packet will come) or 0 when a packet will arrive.
+//
+// A SOCKET is a kernel HANDLE: the completion port and CancelIoEx take it as
+// reinterpret_cast<HANDLE>(s) (see as_handle()).
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+
+#include "io/error.hpp"
+#include "io/operation.hpp"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace iocaf::io {
+
+// WSAStartup once per process (thread-safe). Returns its error, if any.
+error winsock_init();
+
+inline HANDLE as_handle(SOCKET s) { return reinterpret_cast<HANDLE>(s); }
+
+class unique_socket {
+public:
+  unique_socket() = default;
+  explicit unique_socket(SOCKET s) : s_(s) {}
+  unique_socket(unique_socket&& other) noexcept : s_(other.release()) {}
+  unique_socket& operator=(unique_socket&& other) noexcept {
+    if (this != &other)
+      reset(other.release());
+    return *this;
+  }
+  unique_socket(const unique_socket&) = delete;
+  unique_socket& operator=(const unique_socket&) = delete;
+  ~unique_socket() { reset(); }
+
+  SOCKET get() const { return s_; }
+  HANDLE handle() const { return as_handle(s_); }
+  bool valid() const { return s_ != INVALID_SOCKET; }
+  explicit operator bool() const { return valid(); }
+  SOCKET release() { return std::exchange(s_, INVALID_SOCKET); }
+  void reset(SOCKET s = INVALID_SOCKET) {
+    if (valid())
+      closesocket(s_);
+    s_ = s;
+  }
+
+private:
+  SOCKET s_ = INVALID_SOCKET;
+};
+
+// An IPv4 or IPv6 address with port.
+struct socket_address {
+  sockaddr_storage storage{};
+  int length = 0;
+
+  int family() const { return storage.ss_family; }
+  std::uint16_t port() const;
+  // "127.0.0.1:80" or "[::1]:80".
+  std::string to_string() const;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// Parses a numeric IPv4 or IPv6 address (no name resolution: a name is an error).
+result<socket_address> parse_address(const std::string& host, std::uint16_t port);
+// The wildcard-port address of the same family (to bind before ConnectEx).
+socket_address any_address(int family);
+
+// An overlapped TCP socket (WSA_FLAG_OVERLAPPED), not inheritable.
+result<unique_socket> open_tcp_socket(int family);
+error bind_socket(SOCKET s, const socket_address& addr);
+error listen_socket(SOCKET s, int backlog);
+result<socket_address> local_address(SOCKET s);
+result<socket_address> peer_address(SOCKET s);
+
+// AcceptEx writes both addresses into the operation's buffer: this many bytes each.
+constexpr std::size_t accept_address_bytes = sizeof(sockaddr_storage) + 16;
+
+// AcceptEx on `listener` (the operation's target) for the fresh socket
+// `accepted`, which must stay open until the packet arrives. Receives no data.
+unsigned long start_accept(operation& op, SOCKET listener, SOCKET accepted);
+// After a successful accept packet: SO_UPDATE_ACCEPT_CONTEXT, then the
+// addresses from the operation's buffer (GetAcceptExSockaddrs).
+error finish_accept(SOCKET listener, SOCKET accepted);
+std::pair<socket_address, socket_address> accept_addresses(SOCKET listener, operation& op); // local, remote
+
+// ConnectEx on `s`, which must be bound already (any_address + bind_socket).
+unsigned long start_connect(operation& op, SOCKET s, const socket_address& to);
+// After a successful connect packet: SO_UPDATE_CONNECT_CONTEXT.
+error finish_connect(SOCKET s);
+
+// WSARecv into the operation's buffer (grown to max_bytes plus room for the
+// receive flags, which must outlive the call under Wine).
+unsigned long start_recv(operation& op, SOCKET s, std::size_t max_bytes);
+// WSASend of the first `bytes` of the operation's buffer.
+unsigned long start_send(operation& op, SOCKET s, std::size_t bytes);
+
+// The WSA code of a completed operation that failed (WSAGetOverlappedResult
+// turns the packet's NTSTATUS into WSAECONNRESET, WSAECONNREFUSED, ...).
+// Falls back to `packet_error` if the call cannot tell.
+unsigned long socket_error_of(SOCKET s, operation& op, unsigned long packet_error);
+
+// shutdown(SD_SEND): our FIN; the peer reads end-of-file.
+error shutdown_send(SOCKET s);
+// SO_LINGER {on, 0}: closesocket then resets the connection (abortive close).
+error set_abortive_close(SOCKET s);
+error set_no_delay(SOCKET s, bool on);
+
+// Codes that mean "the peer reset or aborted the connection".
+bool is_reset(unsigned long code);
+// Codes that mean "nobody listens there" / "no route".
+bool is_refused(unsigned long code);
+bool is_unreachable(unsigned long code);
+
+} // namespace iocaf::io

@@ -1,0 +1,682 @@
+// TCP listener, connection and connect actors under Wine, loopback only.
+#include "actors/tcp_connect.hpp"
+#include "actors/tcp_listener.hpp"
+#include "support.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace iocaf;
+using namespace std::chrono_literals;
+
+namespace {
+
+using client_done_atom = caf::atom_constant<caf::atom("clientdone")>;
+
+// --- actors used by the tests -------------------------------------------------
+
+// Echoes every byte, hands the credit back at once, closes after the peer's EOF.
+caf::behavior echo_handler(caf::event_based_actor* self) {
+  return {
+    [](const tcp_opened&) {},
+    [self](tcp_received& msg) {
+      auto n = msg.data.size();
+      self->send(msg.connection, tcp_send{std::move(msg.data)});
+      self->send(msg.connection, tcp_consumed{n});
+    },
+    [self](const tcp_peer_eof& msg) { self->send(msg.connection, tcp_close{}); },
+    [](const tcp_send_refused&) {},
+    [](const tcp_drained&) {},
+    [](const tcp_closed&) {},
+  };
+}
+
+// A client that connects, sends `messages` messages of random sizes at once,
+// checks that every byte comes back in order, closes, and reports
+// (ok, detail) to the observer.
+struct echo_client_state {
+  std::vector<std::string> pending; // ping-pong: messages not sent yet (last first)
+  std::size_t awaited = 0;          // ping-pong: end of the message in flight
+  std::string expected;
+  std::size_t checked = 0;
+  bool ok = true;
+  std::string detail;
+  bool reported = false;
+};
+
+// pipelined: all messages at once; else ping-pong (next after the previous came back).
+caf::behavior echo_client(caf::stateful_actor<echo_client_state>* self, std::shared_ptr<io_core> core,
+                          std::uint16_t port, int messages, std::uint32_t seed, bool pipelined, caf::actor observer) {
+  auto report = [self, observer](bool ok, std::string detail) {
+    if (self->state.reported)
+      return;
+    self->state.reported = true;
+    self->send(observer, client_done_atom::value, ok, std::move(detail));
+  };
+  auto conn = spawn_tcp_connect(self->system(), core, "127.0.0.1", port, caf::actor_cast<caf::actor>(self));
+  if (!conn) {
+    report(false, describe(conn.error()));
+    self->quit();
+    return {};
+  }
+  return {
+    [self, messages, seed, pipelined](const tcp_opened& msg) {
+      auto& st = self->state;
+      std::mt19937 rng(seed);
+      std::uniform_int_distribution<int> size(1, 1024);
+      std::uniform_int_distribution<int> byte(0, 255);
+      for (int i = 0; i < messages; ++i) {
+        std::string m(static_cast<std::size_t>(size(rng)), '\0');
+        for (auto& c : m)
+          c = static_cast<char>(byte(rng));
+        st.expected += m;
+        st.pending.push_back(std::move(m));
+      }
+      std::reverse(st.pending.begin(), st.pending.end());
+      while (!st.pending.empty() && (pipelined || st.awaited == 0)) {
+        st.awaited += st.pending.back().size();
+        self->send(msg.connection, tcp_send{std::move(st.pending.back())});
+        st.pending.pop_back();
+      }
+    },
+    [self](const tcp_received& msg) {
+      auto& st = self->state;
+      if (st.checked + msg.data.size() > st.expected.size()
+          || st.expected.compare(st.checked, msg.data.size(), msg.data) != 0) {
+        st.ok = false;
+        st.detail = "mismatch at byte " + std::to_string(st.checked);
+        self->send(msg.connection, tcp_close{true});
+        return;
+      }
+      st.checked += msg.data.size();
+      self->send(msg.connection, tcp_consumed{msg.data.size()});
+      if (st.checked == st.awaited && !st.pending.empty()) {
+        st.awaited += st.pending.back().size();
+        self->send(msg.connection, tcp_send{std::move(st.pending.back())});
+        st.pending.pop_back();
+      }
+      if (st.checked == st.expected.size())
+        self->send(msg.connection, tcp_close{});
+    },
+    [](const tcp_peer_eof&) {},
+    [](const tcp_drained&) {},
+    [self](const tcp_send_refused&) {
+      self->state.ok = false;
+      self->state.detail = "send refused";
+    },
+    [self, report](const tcp_closed& msg) {
+      auto& st = self->state;
+      bool all = st.checked == st.expected.size() && !st.expected.empty();
+      std::string detail = st.detail;
+      if (!all && detail.empty())
+        detail = "closed (" + std::string(to_string(msg.reason)) + ", " + describe(msg.error) + ") after "
+                 + std::to_string(st.checked) + " of " + std::to_string(st.expected.size()) + " bytes";
+      report(st.ok && all, detail);
+      self->quit();
+    },
+  };
+}
+
+// --- blocking helpers for the test thread (a plain Winsock peer) ---------------
+
+struct raw_socket {
+  SOCKET s = INVALID_SOCKET;
+  raw_socket() = default;
+  explicit raw_socket(SOCKET x) : s(x) {}
+  raw_socket(raw_socket&& o) noexcept : s(std::exchange(o.s, INVALID_SOCKET)) {}
+  ~raw_socket() {
+    if (s != INVALID_SOCKET)
+      closesocket(s);
+  }
+};
+
+void set_timeouts(SOCKET s, DWORD ms) {
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&ms), sizeof(ms));
+  setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char*>(&ms), sizeof(ms));
+}
+
+raw_socket raw_connect(std::uint16_t port, const char* host = "127.0.0.1") {
+  auto addr = io::parse_address(host, port);
+  EXPECT_TRUE(addr);
+  raw_socket out{socket(addr->family(), SOCK_STREAM, IPPROTO_TCP)};
+  EXPECT_NE(out.s, INVALID_SOCKET);
+  set_timeouts(out.s, 30000);
+  EXPECT_EQ(connect(out.s, addr->get(), addr->length), 0) << "connect: " << WSAGetLastError();
+  return out;
+}
+
+std::string raw_read_until_eof(SOCKET s, std::size_t limit = 1 << 20) {
+  std::string out;
+  char buf[4096];
+  while (out.size() < limit) {
+    int n = recv(s, buf, sizeof(buf), 0);
+    if (n <= 0)
+      break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+// A port nothing listens on (bound, then released).
+std::uint16_t free_port() {
+  raw_socket s{socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)};
+  auto addr = io::parse_address("127.0.0.1", 0);
+  bind(s.s, addr->get(), addr->length);
+  auto local = io::local_address(s.s);
+  return local ? local->port() : 0;
+}
+
+class tcp : public test::runtime_test {
+protected:
+  // One runtime (one broker thread) for the whole program instead of one per
+  // test: a detached broker thread exiting in the middle of the run crashed
+  // in a thread-exit TLS destructor (caf::ref_counted::deref on freed memory,
+  // from winpthreads' _pthread_cleanup_dest) under Wine.
+  static runtime& shared_runtime() {
+    static runtime* r = new runtime(test::shared_system()); // lives until the process exits
+    return *r;
+  }
+
+  void SetUp() override {
+    sys = &test::shared_system();
+    srt = &shared_runtime();
+    ASSERT_FALSE(io::winsock_init());
+  }
+
+  // Every io actor of the test must be gone: nothing in flight, and no
+  // unexpected packet ever.
+  void TearDown() override {
+    test::wait_for_stats(*srt, [](const broker_stats& s) { return s.inflight == 0; }, 10s);
+    EXPECT_EQ(srt->stats().unexpected, 0u) << "unexpected packets";
+  }
+
+  runtime* srt = nullptr;
+
+  tcp_server listen(caf::actor handler, tcp_listener_options opts = {}) {
+    opts.handler = std::move(handler);
+    auto srv = spawn_tcp_listener(*sys, srt->core(), opts);
+    EXPECT_TRUE(srv) << describe(srv.error());
+    return srv ? *srv : tcp_server{};
+  }
+
+  // Stops an actor and waits for its DOWN; returns the broker's in-flight count then.
+  std::int64_t stop_and_wait(caf::scoped_actor& self, const caf::actor& a) {
+    self->monitor(a);
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+    bool down = false;
+    self->receive([&](const caf::down_msg&) { down = true; },
+                  caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+    EXPECT_TRUE(down);
+    return srt->stats().inflight;
+  }
+
+  // n clients, each echoing `messages` messages of random sizes through an
+  // echo server; every byte must come back in order.
+  void echo_many(int n, int messages, bool pipelined);
+};
+
+int connections_under_test() {
+  if (const char* v = std::getenv("IOCAF_TCP_CONNECTIONS"))
+    return std::max(1, std::atoi(v));
+  return 1000;
+}
+
+// --- tests --------------------------------------------------------------------------
+
+void tcp::echo_many(int n, int messages, bool pipelined) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.accepts_posted = 32;
+  auto srv = listen(sys->spawn(echo_handler), opts);
+  ASSERT_TRUE(srv.listener);
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    sys->spawn(echo_client, srt->core(), srv.local.port(), messages, static_cast<std::uint32_t>(i + 1),
+               pipelined, caf::actor{self});
+  int ok = 0;
+  for (int i = 0; i < n; ++i) {
+    self->receive(
+      [&](client_done_atom, bool good, const std::string& detail) {
+        if (good)
+          ++ok;
+        else
+          ADD_FAILURE() << "client: " << detail;
+      },
+      caf::after(std::chrono::seconds(150)) >> [&] { ADD_FAILURE() << "clients timed out, " << i << " done"; });
+    if (::testing::Test::HasFailure() && i + 1 < n && ok < i + 1 - 5)
+      break;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  EXPECT_EQ(ok, n);
+  std::printf("[ info ] %d connections x %d messages (%s) echoed in %lld ms\n", n, messages,
+              pipelined ? "pipelined" : "ping-pong",
+              static_cast<long long>(ms.count()));
+  self->request(srv.listener, test::timeout, stats_atom::value).receive(
+    [&](const tcp_listener_stats& s) { EXPECT_EQ(s.accepted, static_cast<std::uint64_t>(n)); },
+    [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(srt->stats().unexpected, 0u);
+}
+
+TEST_F(tcp, many_connections_echo_every_byte_in_order) {
+  echo_many(connections_under_test(), 100, true);
+}
+
+TEST_F(tcp, many_connections_ping_pong_every_byte_in_order) {
+  echo_many(std::max(1, connections_under_test() / 4), 100, false);
+}
+
+TEST_F(tcp, ipv6_loopback_echo) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.address = "::1";
+  opts.handler = sys->spawn(echo_handler);
+  auto srv = spawn_tcp_listener(*sys, srt->core(), opts);
+  if (!srv && is(srv.error(), errc::bad_input))
+    GTEST_SKIP() << "no IPv6 loopback here: " << describe(srv.error());
+  ASSERT_TRUE(srv) << describe(srv.error());
+  EXPECT_EQ(srv->local.family(), AF_INET6);
+  auto c = raw_connect(srv->local.port(), "::1");
+  std::string text = "over ipv6";
+  ASSERT_EQ(send(c.s, text.data(), static_cast<int>(text.size()), 0), static_cast<int>(text.size()));
+  shutdown(c.s, SD_SEND);
+  EXPECT_EQ(raw_read_until_eof(c.s), text);
+  EXPECT_EQ(stop_and_wait(self, srv->listener), 0);
+}
+
+TEST_F(tcp, peer_half_close_is_reported_apart_from_reset) {
+  caf::scoped_actor self{*sys};
+  auto srv = listen(caf::actor{self});
+  auto c = raw_connect(srv.local.port());
+  auto opened = test::receive_one<tcp_opened>(self);
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(send(c.s, "hello", 5, 0), 5);
+  ASSERT_EQ(shutdown(c.s, SD_SEND), 0);
+  std::string got;
+  bool eof = false;
+  for (int i = 0; i < 10 && !eof; ++i)
+    self->receive([&](const tcp_received& m) {
+                    got += m.data;
+                    self->send(m.connection, tcp_consumed{m.data.size()});
+                  },
+                  [&](const tcp_peer_eof&) { eof = true; },
+                  caf::after(test::timeout) >> [] { ADD_FAILURE() << "no data / EOF"; });
+  EXPECT_EQ(got, "hello");
+  ASSERT_TRUE(eof);
+  // After the peer's half-close we may still send; then close gracefully.
+  self->send(opened->connection, tcp_send{"bye"});
+  self->send(opened->connection, tcp_close{});
+  EXPECT_EQ(raw_read_until_eof(c.s), "bye");
+  auto closed = test::receive_one<tcp_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, tcp_close_reason::peer_eof) << to_string(closed->reason);
+  EXPECT_FALSE(closed->error) << describe(closed->error);
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, peer_reset_in_the_middle_of_a_write) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.max_queued_bytes = 64u << 20;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  auto opened = test::receive_one<tcp_opened>(self);
+  ASSERT_TRUE(opened);
+  // 32 MiB that the peer never reads: a WSASend stays pending.
+  std::string chunk(1u << 20, 'x');
+  for (int i = 0; i < 32; ++i)
+    self->send(opened->connection, tcp_send{chunk});
+  // Wait until the connection's writer is stuck (queue no longer shrinking).
+  std::uint64_t queued = 0;
+  for (int i = 0; i < 50; ++i) {
+    self->request(opened->connection, test::timeout, stats_atom::value)
+      .receive([&](const tcp_connection_stats& s) { queued = s.queued_bytes; },
+               [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    if (queued > 0 && queued < (32u << 20))
+      break;
+    self->receive(caf::after(20ms) >> [] {});
+  }
+  ASSERT_GT(queued, 0u) << "the peer took everything: no pending write to reset";
+  linger l{1, 0};
+  setsockopt(c.s, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&l), sizeof(l));
+  closesocket(c.s);
+  c.s = INVALID_SOCKET;
+  auto closed = test::receive_one<tcp_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, tcp_close_reason::peer_reset)
+    << to_string(closed->reason) << ": " << describe(closed->error);
+  EXPECT_LT(closed->bytes_sent, 32u << 20);
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.read_credit = 64 * 1024;
+  opts.connection.read_chunk = 16 * 1024;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  set_timeouts(c.s, 5000);
+  auto opened = test::receive_one<tcp_opened>(self);
+  ASSERT_TRUE(opened);
+  // The peer pushes 16 MiB; the handler (this test) consumes nothing.
+  std::atomic<std::size_t> pushed{0};
+  std::thread writer([&] {
+    std::string block(64 * 1024, 'y');
+    for (int i = 0; i < 256; ++i) {
+      int n = send(c.s, block.data(), static_cast<int>(block.size()), 0);
+      if (n <= 0)
+        break; // send timeout (flow control) or the reset at the end
+      pushed += static_cast<std::size_t>(n);
+    }
+  });
+  // Let the data flow until the connection stops reading.
+  std::size_t delivered = 0;
+  tcp_connection_stats st;
+  for (int i = 0; i < 100; ++i) {
+    self->receive([&](const tcp_received& m) { delivered += m.data.size(); },
+                  caf::after(50ms) >> [] {});
+    self->request(opened->connection, test::timeout, stats_atom::value)
+      .receive([&](const tcp_connection_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    if (!st.reading && delivered >= opts.connection.read_credit)
+      break;
+  }
+  EXPECT_FALSE(st.reading) << "reading did not pause";
+  EXPECT_LE(delivered, opts.connection.read_credit);
+  EXPECT_LE(st.max_unconsumed_seen, opts.connection.read_credit);
+  EXPECT_LT(delivered, 16u << 20);
+  // Handing the credit back resumes reading.
+  self->send(opened->connection, tcp_consumed{delivered});
+  bool more = false;
+  self->receive([&](const tcp_received& m) { more = !m.data.empty(); },
+                caf::after(test::timeout) >> [] { ADD_FAILURE() << "reading did not resume"; });
+  EXPECT_TRUE(more);
+  self->send(opened->connection, tcp_close{true});
+  writer.join();
+  for (bool closed = false; !closed;)
+    self->receive([&](const tcp_closed& m) {
+                    closed = true;
+                    EXPECT_EQ(m.reason, tcp_close_reason::local_close);
+                  },
+                  [](const tcp_received&) {},
+                  caf::after(test::timeout) >> [&] { closed = true; ADD_FAILURE() << "no tcp_closed"; });
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.max_queued_bytes = 256 * 1024;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  auto opened = test::receive_one<tcp_opened>(self);
+  ASSERT_TRUE(opened);
+  // The peer does not read: the queue fills and sends are refused.
+  std::string chunk(64 * 1024, 'z');
+  std::size_t accepted = 0;
+  bool refused = false;
+  for (int i = 0; i < 2000 && !refused; ++i) {
+    self->send(opened->connection, tcp_send{chunk});
+    self->request(opened->connection, test::timeout, stats_atom::value)
+      .receive([&](const tcp_connection_stats& s) { EXPECT_LE(s.queued_bytes, opts.connection.max_queued_bytes); },
+               [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    self->receive([&](const tcp_send_refused& r) {
+                    refused = true;
+                    EXPECT_LE(r.queued + r.bytes, opts.connection.max_queued_bytes + r.bytes);
+                  },
+                  caf::after(0ms) >> [&] { accepted += chunk.size(); });
+  }
+  ASSERT_TRUE(refused) << "the queue never filled";
+  // The peer reads everything that was accepted: the queue drains.
+  std::thread reader([&] { raw_read_until_eof(c.s, accepted); });
+  bool drained = false;
+  self->receive([&](const tcp_drained&) { drained = true; },
+                caf::after(test::timeout) >> [] { ADD_FAILURE() << "no tcp_drained"; });
+  EXPECT_TRUE(drained);
+  self->send(opened->connection, tcp_close{});
+  reader.join();
+  shutdown(c.s, SD_SEND);
+  auto closed = test::receive_one<tcp_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, slow_consumer_is_disconnected_under_that_policy) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.max_queued_bytes = 256 * 1024;
+  opts.connection.when_full = write_full_policy::disconnect;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  auto opened = test::receive_one<tcp_opened>(self);
+  ASSERT_TRUE(opened);
+  std::string chunk(64 * 1024, 'w');
+  for (int i = 0; i < 2000; ++i)
+    self->send(opened->connection, tcp_send{chunk});
+  auto closed = test::receive_one<tcp_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, tcp_close_reason::slow_consumer);
+  EXPECT_TRUE(is(closed->error, errc::queue_full)) << describe(closed->error);
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, idle_timeout_closes_a_silent_connection) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.idle_timeout = 300ms;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  auto closed = test::receive_one<tcp_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, tcp_close_reason::idle_timeout);
+  EXPECT_TRUE(is(closed->error, errc::timeout)) << describe(closed->error);
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, stopped_with_accepts_reads_and_writes_pending_goes_down_after_every_ack) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.accepts_posted = 16;
+  opts.connection.max_queued_bytes = 64u << 20;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  auto opened = test::receive_one<tcp_opened>(self);
+  ASSERT_TRUE(opened);
+  std::string chunk(1u << 20, 'p');
+  for (int i = 0; i < 32; ++i)
+    self->send(opened->connection, tcp_send{chunk});
+  tcp_connection_stats st;
+  for (int i = 0; i < 50; ++i) {
+    self->request(opened->connection, test::timeout, stats_atom::value)
+      .receive([&](const tcp_connection_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    if (st.queued_bytes > 0 && st.queued_bytes < (32u << 20))
+      break;
+    self->receive(caf::after(20ms) >> [] {});
+  }
+  EXPECT_TRUE(st.reading);
+  EXPECT_GT(st.queued_bytes, 0u);
+  // Connection first: its read and write are acknowledged before DOWN; the
+  // listener's 16 accepts stay in flight.
+  EXPECT_EQ(stop_and_wait(self, opened->connection), 16);
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  auto s = srt->stats();
+  EXPECT_EQ(s.unexpected, 0u);
+  EXPECT_EQ(s.orphans_released, 0u);
+}
+
+TEST_F(tcp, port_in_use_and_bad_address_are_clear_errors) {
+  caf::scoped_actor self{*sys};
+  auto srv = listen(caf::actor{self});
+  tcp_listener_options opts;
+  opts.handler = caf::actor{self};
+  opts.port = srv.local.port();
+  auto again = spawn_tcp_listener(*sys, srt->core(), opts);
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), errc::in_use)) << describe(again.error());
+  EXPECT_NE(describe(again.error()).find(std::to_string(srv.local.port())), std::string::npos);
+  opts.address = "localhost-ish";
+  auto bad = spawn_tcp_listener(*sys, srt->core(), opts);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), errc::bad_input)) << describe(bad.error());
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+TEST_F(tcp, connection_refused_is_a_clear_error) {
+  caf::scoped_actor self{*sys};
+  auto port = free_port();
+  ASSERT_NE(port, 0);
+  auto conn = spawn_tcp_connect(*sys, srt->core(), "127.0.0.1", port, caf::actor{self});
+  ASSERT_TRUE(conn) << describe(conn.error());
+  auto closed = test::receive_one<tcp_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->reason, tcp_close_reason::connect_failed);
+  EXPECT_TRUE(is(closed->error, errc::not_found)) << describe(closed->error);
+  EXPECT_NE(describe(closed->error).find("refused"), std::string::npos) << describe(closed->error);
+  auto bad = spawn_tcp_connect(*sys, srt->core(), "no.such.name", 80, caf::actor{self});
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), errc::bad_input));
+}
+
+TEST_F(tcp, connect_timeout_is_a_clear_error) {
+  // A listener with a tiny backlog that never accepts: once its queue is full
+  // the kernel drops further SYNs, so a connect never gets an answer.
+  caf::scoped_actor self{*sys};
+  raw_socket l{socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)};
+  auto any = io::parse_address("127.0.0.1", 0);
+  ASSERT_EQ(bind(l.s, any->get(), any->length), 0);
+  ASSERT_EQ(::listen(l.s, 1), 0);
+  auto port = io::local_address(l.s)->port();
+  std::vector<caf::actor> fillers;
+  tcp_connection_options opts;
+  opts.connect_timeout = 1500ms;
+  // Fill the backlog with our own connects; each either connects or times out.
+  int timed_out = 0;
+  int connected = 0;
+  for (int i = 0; i < 8 && timed_out == 0; ++i) {
+    auto conn = spawn_tcp_connect(*sys, srt->core(), "127.0.0.1", port, caf::actor{self}, opts);
+    ASSERT_TRUE(conn);
+    fillers.push_back(*conn);
+    bool settled = false;
+    while (!settled)
+      self->receive([&](const tcp_opened&) { ++connected; settled = true; },
+                    [&](const tcp_closed& m) {
+                      settled = true;
+                      if (m.reason == tcp_close_reason::connect_failed && is(m.error, errc::timeout))
+                        ++timed_out;
+                      else
+                        ADD_FAILURE() << to_string(m.reason) << ": " << describe(m.error);
+                    },
+                    caf::after(test::timeout) >> [&] { settled = true; ADD_FAILURE() << "connect never settled"; });
+  }
+  std::printf("[ info ] backlog took %d connects before one timed out\n", connected);
+  EXPECT_EQ(timed_out, 1) << "no connect timed out: a full backlog still answers under this kernel";
+  for (auto& f : fillers)
+    stop_and_wait(self, f);
+  EXPECT_EQ(srt->stats().inflight, 0);
+}
+
+// --- the echo demo (demos/echo/echo_server), run as a child process -----------
+
+struct child {
+  PROCESS_INFORMATION pi{};
+  HANDLE in_write = nullptr;  // our end of its stdin
+  HANDLE out_read = nullptr;  // our end of its stdout
+  ~child() {
+    if (in_write)
+      CloseHandle(in_write);
+    if (out_read)
+      CloseHandle(out_read);
+    if (pi.hProcess) {
+      if (WaitForSingleObject(pi.hProcess, 0) == WAIT_TIMEOUT)
+        TerminateProcess(pi.hProcess, 99);
+      CloseHandle(pi.hProcess);
+      CloseHandle(pi.hThread);
+    }
+  }
+};
+
+std::wstring echo_server_path() {
+  wchar_t self[MAX_PATH];
+  DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
+  std::wstring dir(self, n);
+  dir = dir.substr(0, dir.find_last_of(L"\\/"));
+  return dir + L"\\..\\demos\\echo\\echo_server.exe";
+}
+
+// Starts echo_server with `args`; stdin and stdout are pipes (stderr inherited).
+bool start_child(child& c, const std::wstring& args) {
+  SECURITY_ATTRIBUTES sa{sizeof(sa), nullptr, TRUE};
+  HANDLE in_read = nullptr, out_write = nullptr;
+  if (!CreatePipe(&in_read, &c.in_write, &sa, 0) || !CreatePipe(&c.out_read, &out_write, &sa, 0))
+    return false;
+  SetHandleInformation(c.in_write, HANDLE_FLAG_INHERIT, 0);
+  SetHandleInformation(c.out_read, HANDLE_FLAG_INHERIT, 0);
+  STARTUPINFOW si{};
+  si.cb = sizeof(si);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = in_read;
+  si.hStdOutput = out_write;
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  std::wstring cmd = L"\"" + echo_server_path() + L"\" " + args;
+  BOOL ok = CreateProcessW(nullptr, &cmd[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &c.pi);
+  CloseHandle(in_read);
+  CloseHandle(out_write);
+  return ok != FALSE;
+}
+
+std::string read_line(HANDLE h) {
+  std::string line;
+  char ch = 0;
+  DWORD n = 0;
+  while (line.size() < 200 && ReadFile(h, &ch, 1, &n, nullptr) && n == 1 && ch != '\n')
+    line += ch;
+  return line;
+}
+
+DWORD wait_exit(child& c, DWORD ms) {
+  if (WaitForSingleObject(c.pi.hProcess, ms) != WAIT_OBJECT_0)
+    return 0xFFFFFFFF;
+  DWORD code = 0;
+  GetExitCodeProcess(c.pi.hProcess, &code);
+  return code;
+}
+
+TEST(echo_demo, prints_its_port_echoes_and_stops_on_stdin_eof) {
+  ASSERT_FALSE(io::winsock_init());
+  child c;
+  ASSERT_TRUE(start_child(c, L"--port 0")) << io::last_error("CreateProcessW").to_string();
+  // ReadFile on the pipe blocks; the child prints within a few seconds or dies.
+  auto line = read_line(c.out_read);
+  ASSERT_EQ(line.rfind("listening 127.0.0.1:", 0), 0u) << "got \"" << line << "\"";
+  auto port = static_cast<std::uint16_t>(std::stoi(line.substr(std::strlen("listening 127.0.0.1:"))));
+  {
+    auto s = raw_connect(port);
+    std::string text(100000, '\0');
+    for (std::size_t i = 0; i < text.size(); ++i)
+      text[i] = static_cast<char>(i * 7);
+    ASSERT_EQ(send(s.s, text.data(), static_cast<int>(text.size()), 0), static_cast<int>(text.size()));
+    ASSERT_EQ(shutdown(s.s, SD_SEND), 0);
+    EXPECT_EQ(raw_read_until_eof(s.s), text);
+  }
+  CloseHandle(c.in_write);
+  c.in_write = nullptr;
+  EXPECT_EQ(wait_exit(c, 30000), 0u) << "echo_server did not stop cleanly on stdin EOF";
+}
+
+TEST(echo_demo, bad_flags_exit_2) {
+  child c;
+  ASSERT_TRUE(start_child(c, L"--port 70000")) << io::last_error("CreateProcessW").to_string();
+  EXPECT_EQ(wait_exit(c, 30000), 2u);
+  child d;
+  ASSERT_TRUE(start_child(d, L"--frobnicate 1"));
+  EXPECT_EQ(wait_exit(d, 30000), 2u);
+}
+
+} // namespace
