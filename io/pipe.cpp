@@ -75,8 +75,14 @@ result<unique_handle> create_pipe_instance(const std::string& name, const pipe_i
     sa = sec.get();
   }
   DWORD open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
-  if (opts.first_instance)
+  if (opts.first_instance) {
     open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
+    // Wine 8 ignores FILE_FLAG_FIRST_PIPE_INSTANCE, so ask first whether the
+    // name is served. WaitNamedPipeW connects nothing: it succeeds when an
+    // instance is free and times out (after 1 ms) when all are busy.
+    if (WaitNamedPipeW(pipe_path(name).c_str(), 1) || GetLastError() == ERROR_SEM_TIMEOUT)
+      return error{"CreateNamedPipeW(FILE_FLAG_FIRST_PIPE_INSTANCE)", ERROR_ACCESS_DENIED};
+  }
   HANDLE h = CreateNamedPipeW(pipe_path(name).c_str(), open_mode,
                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
                               PIPE_UNLIMITED_INSTANCES, opts.buffer_size, opts.buffer_size, 0, sa);

@@ -10,7 +10,7 @@
 namespace iocaf::io {
 
 struct pipe_instance_options {
-  bool first_instance = false;       // FILE_FLAG_FIRST_PIPE_INSTANCE
+  bool first_instance = false;       // FILE_FLAG_FIRST_PIPE_INSTANCE: ERROR_ACCESS_DENIED if the name is served
   bool current_user_only = true;     // DACL: the current user (and SYSTEM) only
   DWORD buffer_size = 64 * 1024;
 };

@@ -1,0 +1,405 @@
+// Named-pipe listener, connection and connector actors under Wine.
+#include "pipe_helpers.hpp"
+
+#include <map>
+#include <set>
+#include <thread>
+
+using namespace iocaf;
+using namespace iocaf::test;
+
+namespace {
+
+class pipe_test : public runtime_test {
+protected:
+
+  caf::actor serve(pipe_server_options opts, caf::actor handler) {
+    auto srv = spawn_pipe_server(*sys, rt->core(), std::move(opts), std::move(handler));
+    EXPECT_TRUE(srv) << describe(srv.error());
+    return srv ? *srv : caf::actor{};
+  }
+
+  pipe_server_options options(const std::string& name) {
+    pipe_server_options o;
+    o.name = name;
+    return o;
+  }
+
+  template <class T>
+  T stats_of(caf::scoped_actor& self, const caf::actor& a) {
+    T out;
+    self->request(a, timeout, stats_atom::value)
+      .receive([&](T& s) { out = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    return out;
+  }
+};
+
+// A client that opened the instance before ConnectNamedPipe: ERROR_PIPE_CONNECTED
+// completes the accept inline, and no packet is awaited for it.
+TEST_F(pipe_test, client_before_connect_named_pipe_is_accepted_inline) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("inline");
+  io::unique_handle client;
+  auto o = options(name);
+  o.instances = 1;
+  o.on_instances_created = [&] {
+    auto c = io::open_pipe_client(name);
+    ASSERT_TRUE(c) << c.err().to_string();
+    client = std::move(*c);
+  };
+  auto listener = serve(o, self);
+  ASSERT_TRUE(listener);
+  ASSERT_TRUE(client.valid());
+  auto opened = receive_one<pipe_opened>(self);
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->server_side);
+  ASSERT_EQ(write_blocking(client.get(), frame("early bird")), 0u);
+  auto f = receive_one<pipe_frame>(self);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->payload, "early bird");
+  EXPECT_EQ(f->connection, opened->connection);
+  auto s = stats_of<pipe_listener_stats>(self, listener);
+  EXPECT_EQ(s.connected_inline, 1u);
+  EXPECT_EQ(s.accepted, 1u);
+  EXPECT_EQ(s.waiting, 1u) << "the instance was not replaced";
+  client.reset();
+  auto closed = receive_one<pipe_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_FALSE(closed->reason) << describe(closed->reason);
+  self->send(listener, close_atom::value);
+}
+
+// Several instances wait, so a burst of clients is never refused as busy.
+TEST_F(pipe_test, burst_of_clients_all_get_through_and_echo) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("burst");
+  auto listener = serve(options(name), self);
+  ASSERT_TRUE(listener);
+  constexpr int n = 16;
+  std::vector<io::unique_handle> clients;
+  int busy = 0;
+  for (int i = 0; i < n; ++i) {
+    auto c = io::open_pipe_client(name);
+    if (!c && c.err().code() == ERROR_PIPE_BUSY) {
+      ++busy;
+      c = open_client(name);
+    }
+    ASSERT_TRUE(c) << c.err().to_string();
+    clients.push_back(std::move(*c));
+  }
+  // Four instances wait at any time; the burst outruns re-arming only beyond them.
+  EXPECT_LT(busy, n - 3);
+  std::map<caf::actor_id, caf::actor> conns;
+  for (int i = 0; i < n; ++i) {
+    auto opened = receive_one<pipe_opened>(self);
+    ASSERT_TRUE(opened);
+    conns[opened->connection.id()] = opened->connection;
+  }
+  EXPECT_EQ(conns.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    ASSERT_EQ(write_blocking(clients[i].get(), frame("client " + std::to_string(i))), 0u);
+  std::set<std::string> got;
+  for (int i = 0; i < n; ++i) {
+    auto f = receive_one<pipe_frame>(self);
+    ASSERT_TRUE(f);
+    got.insert(f->payload);
+    self->send(f->connection, pipe_write{"echo " + f->payload});
+  }
+  EXPECT_EQ(got.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto frames = read_frames(clients[i].get(), 1);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0], "echo client " + std::to_string(i));
+  }
+  clients.clear();
+  for (int i = 0; i < n; ++i)
+    EXPECT_TRUE(receive_one<pipe_closed>(self));
+  self->send(listener, close_atom::value);
+}
+
+TEST_F(pipe_test, second_server_on_the_same_name_fails_and_the_first_keeps_serving) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("twice");
+  auto first = serve(options(name), self);
+  ASSERT_TRUE(first);
+  auto second = spawn_pipe_server(*sys, rt->core(), options(name), self);
+  ASSERT_FALSE(second) << "a second server shares the name";
+  EXPECT_TRUE(is(second.error(), errc::in_use)) << describe(second.error());
+  EXPECT_NE(describe(second.error()).find(name), std::string::npos) << describe(second.error());
+  auto c = open_client(name);
+  ASSERT_TRUE(c) << c.err().to_string();
+  auto opened = receive_one<pipe_opened>(self);
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(write_blocking(c->get(), frame("still here")), 0u);
+  auto f = receive_one<pipe_frame>(self);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->payload, "still here");
+  c->reset();
+  EXPECT_TRUE(receive_one<pipe_closed>(self));
+  self->send(first, close_atom::value);
+}
+
+// Garbage, an oversized frame, a truncated frame, a disconnect mid-frame:
+// that peer alone is dropped with errc::bad_input; the others go on.
+TEST_F(pipe_test, bad_input_drops_that_peer_only) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("bad");
+  auto o = options(name);
+  o.connection.max_frame = 1024;
+  auto listener = serve(o, self);
+  ASSERT_TRUE(listener);
+
+  auto good = open_client(name);
+  ASSERT_TRUE(good) << good.err().to_string();
+  auto good_opened = receive_one<pipe_opened>(self);
+  ASSERT_TRUE(good_opened);
+
+  std::string oversized_header = "\xff\xff\xff\x7f";
+  std::string big(2000, 'x');
+  struct bad_case {
+    const char* what;
+    std::string bytes;
+    bool close_after;
+  };
+  std::vector<bad_case> cases = {
+    {"garbage", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", false},
+    {"oversized header", oversized_header, false},
+    {"oversized frame", frame(big), false},
+    {"truncated frame", frame(std::string(100, 'y')).substr(0, 40), true},
+    {"disconnect mid-header", std::string("\x10\x00", 2), true},
+  };
+  int round = 0;
+  for (auto& bc : cases) {
+    SCOPED_TRACE(bc.what);
+    auto bad = open_client(name);
+    ASSERT_TRUE(bad) << bad.err().to_string();
+    auto opened = receive_one<pipe_opened>(self);
+    ASSERT_TRUE(opened);
+    ASSERT_EQ(write_blocking(bad->get(), bc.bytes), 0u);
+    if (bc.close_after)
+      bad->reset();
+    auto closed = receive_one<pipe_closed>(self);
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->connection, opened->connection);
+    EXPECT_TRUE(is(closed->reason, errc::bad_input)) << describe(closed->reason);
+    if (!bc.close_after) {
+      // The server dropped it: the client's read sees the pipe end.
+      auto r = read_blocking(bad->get());
+      EXPECT_EQ(r.first, static_cast<unsigned long>(ERROR_BROKEN_PIPE)) << io::system_message(r.first);
+    }
+    // The good client is still served.
+    auto line = "round " + std::to_string(round++);
+    ASSERT_EQ(write_blocking(good->get(), frame(line)), 0u);
+    auto f = receive_one<pipe_frame>(self);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->payload, line);
+    EXPECT_EQ(f->connection, good_opened->connection);
+  }
+  auto s = stats_of<pipe_listener_stats>(self, listener);
+  EXPECT_EQ(s.accepted, cases.size() + 1);
+  good->reset();
+  EXPECT_TRUE(receive_one<pipe_closed>(self));
+  self->send(listener, close_atom::value);
+}
+
+// A client that never reads: the refuse policy keeps the queue within its bound.
+TEST_F(pipe_test, slow_reader_queue_stays_bounded_and_refuses) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("slow");
+  auto o = options(name);
+  o.buffer_size = 4096;
+  o.connection.max_queued_bytes = 64 * 1024;
+  o.connection.when_full = write_queue_policy::refuse;
+  auto listener = serve(o, self);
+  ASSERT_TRUE(listener);
+  auto c = open_client(name);
+  ASSERT_TRUE(c) << c.err().to_string();
+  auto opened = receive_one<pipe_opened>(self);
+  ASSERT_TRUE(opened);
+  auto conn = opened->connection;
+
+  constexpr int frames = 2000;
+  const std::string chunk(1024, 'z');
+  for (int i = 0; i < frames; ++i)
+    self->send(conn, pipe_write{std::to_string(i) + ":" + chunk});
+  auto s = stats_of<pipe_connection_stats>(self, conn);
+  EXPECT_LE(s.queued_bytes, o.connection.max_queued_bytes);
+  EXPECT_LE(s.max_queued_bytes, o.connection.max_queued_bytes);
+  EXPECT_GT(s.refused, 0u) << "2 MB for a reader that reads nothing were all accepted";
+  std::uint64_t refusals = 0;
+  bool more = true;
+  while (more)
+    self->receive([&](pipe_refused& r) {
+                    EXPECT_TRUE(is(r.reason, errc::queue_full)) << describe(r.reason);
+                    ++refusals;
+                  },
+                  caf::after(std::chrono::milliseconds(0)) >> [&] { more = false; });
+  EXPECT_EQ(refusals, s.refused);
+
+  // The reader wakes up: it gets every accepted frame, in order, nothing else.
+  auto accepted = frames - static_cast<int>(s.refused);
+  auto got = read_frames(c->get(), static_cast<std::size_t>(accepted), 4096);
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(accepted));
+  int last = -1;
+  for (auto& g : got) {
+    int seq = std::stoi(g.substr(0, g.find(':')));
+    EXPECT_GT(seq, last);
+    last = seq;
+  }
+  // The last write's completion may still be on its way: ask until it came (bounded).
+  auto until = std::chrono::steady_clock::now() + timeout;
+  auto after = stats_of<pipe_connection_stats>(self, conn);
+  while (after.queued_bytes != 0 && std::chrono::steady_clock::now() < until)
+    after = stats_of<pipe_connection_stats>(self, conn);
+  EXPECT_EQ(after.queued_bytes, 0u);
+  EXPECT_EQ(after.frames_out, static_cast<std::uint64_t>(accepted));
+  c->reset();
+  EXPECT_TRUE(receive_one<pipe_closed>(self));
+  self->send(listener, close_atom::value);
+}
+
+// The disconnect policy drops a client that never reads, with a reason.
+TEST_F(pipe_test, slow_reader_is_disconnected_under_the_disconnect_policy) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("slowdrop");
+  auto o = options(name);
+  o.buffer_size = 4096;
+  o.connection.max_queued_bytes = 64 * 1024;
+  o.connection.when_full = write_queue_policy::disconnect;
+  auto listener = serve(o, self);
+  ASSERT_TRUE(listener);
+  auto c = open_client(name);
+  ASSERT_TRUE(c) << c.err().to_string();
+  auto opened = receive_one<pipe_opened>(self);
+  ASSERT_TRUE(opened);
+  const std::string chunk(1024, 'q');
+  for (int i = 0; i < 2000; ++i)
+    self->send(opened->connection, pipe_write{chunk});
+  auto closed = receive_one<pipe_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_TRUE(is(closed->reason, errc::queue_full)) << describe(closed->reason);
+  self->send(listener, close_atom::value);
+}
+
+// Runtime shutdown with clients connected and reads pending: every connection
+// hears pipe_closed, every client sees the pipe end, nothing stays in flight.
+TEST_F(pipe_test, shutdown_with_connected_clients_and_pending_reads) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("shutdown");
+  auto listener = serve(options(name), self);
+  ASSERT_TRUE(listener);
+  std::vector<io::unique_handle> clients;
+  for (int i = 0; i < 3; ++i) {
+    auto c = open_client(name);
+    ASSERT_TRUE(c) << c.err().to_string();
+    clients.push_back(std::move(*c));
+    ASSERT_TRUE(receive_one<pipe_opened>(self));
+  }
+  auto report = rt->shutdown();
+  EXPECT_EQ(report.actors_killed, 0u);
+  EXPECT_EQ(report.leaked, 0u);
+  EXPECT_GE(report.actors_stopped, 4u); // the listener and three connections
+  for (int i = 0; i < 3; ++i) {
+    auto closed = receive_one<pipe_closed>(self, std::chrono::seconds(1));
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->reason, caf::exit_reason::user_shutdown) << describe(closed->reason);
+  }
+  for (auto& c : clients) {
+    auto r = read_blocking(c.get());
+    EXPECT_EQ(r.first, static_cast<unsigned long>(ERROR_BROKEN_PIPE)) << io::system_message(r.first);
+  }
+  auto s = rt->core()->stats();
+  EXPECT_EQ(s.unexpected, 0u);
+  EXPECT_EQ(s.inflight, 0);
+}
+
+TEST_F(pipe_test, connect_without_a_server_fails_with_not_found) {
+  caf::scoped_actor self{*sys};
+  pipe_connect_options o;
+  o.name = unique_pipe_name("nobody");
+  connect_pipe(*sys, rt->core(), o, self);
+  auto failed = receive_one<pipe_connect_failed>(self);
+  ASSERT_TRUE(failed);
+  EXPECT_TRUE(is(failed->reason, errc::not_found)) << describe(failed->reason);
+  EXPECT_NE(describe(failed->reason).find(o.name), std::string::npos);
+}
+
+// Client and server connection actors talk; a graceful close flushes first.
+TEST_F(pipe_test, connector_and_listener_talk_and_close_gracefully) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("talk");
+  auto listener = serve(options(name), self);
+  ASSERT_TRUE(listener);
+  pipe_connect_options o;
+  o.name = name;
+  connect_pipe(*sys, rt->core(), o, self);
+  caf::actor client, server;
+  for (int i = 0; i < 2; ++i) {
+    auto opened = receive_one<pipe_opened>(self);
+    ASSERT_TRUE(opened);
+    (opened->server_side ? server : client) = opened->connection;
+  }
+  ASSERT_TRUE(client && server);
+  constexpr int n = 100;
+  for (int i = 0; i < n; ++i)
+    self->send(client, pipe_write{"ping " + std::to_string(i)});
+  self->send(client, close_atom::value); // flushes all hundred, then closes
+  int next = 0;
+  bool client_closed = false, server_closed = false;
+  while (!(client_closed && server_closed)) {
+    bool timed_out = false;
+    self->receive(
+      [&](pipe_frame& f) {
+        EXPECT_EQ(f.connection, server);
+        EXPECT_EQ(f.payload, "ping " + std::to_string(next++));
+      },
+      [&](pipe_closed& c) {
+        EXPECT_FALSE(c.reason) << describe(c.reason);
+        (c.connection == client ? client_closed : server_closed) = true;
+      },
+      caf::after(timeout) >> [&] { timed_out = true; });
+    ASSERT_FALSE(timed_out);
+  }
+  EXPECT_EQ(next, n);
+  self->send(listener, close_atom::value);
+}
+
+// While every instance is taken the connector retries on a timer.
+TEST_F(pipe_test, connector_retries_while_busy_then_times_out_or_connects) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("busy");
+  // A raw server with one instance, taken by a raw client: the pipe is busy.
+  auto first = io::create_pipe_instance(name, {});
+  ASSERT_TRUE(first) << first.err().to_string();
+  auto taker = io::open_pipe_client(name);
+  ASSERT_TRUE(taker) << taker.err().to_string();
+
+  pipe_connect_options o;
+  o.name = name;
+  o.timeout = std::chrono::milliseconds(300);
+  connect_pipe(*sys, rt->core(), o, self);
+  auto failed = receive_one<pipe_connect_failed>(self);
+  ASSERT_TRUE(failed);
+  EXPECT_TRUE(is(failed->reason, errc::timeout)) << describe(failed->reason);
+
+  // Busy at first; a second instance appears later and the retry takes it.
+  o.timeout = std::chrono::seconds(10);
+  connect_pipe(*sys, rt->core(), o, self);
+  Sleep(100); // only delays the trigger: the test passes whenever it comes within the timeout
+  auto second = io::create_pipe_instance(name, {});
+  ASSERT_TRUE(second) << second.err().to_string();
+  auto opened = receive_one<pipe_opened>(self);
+  ASSERT_TRUE(opened);
+  EXPECT_FALSE(opened->server_side);
+  ASSERT_EQ(accept_connected_client(second->get()), 0u);
+  self->send(opened->connection, pipe_write{"hello"});
+  auto frames = read_frames(second->get(), 1);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], "hello");
+  second->reset();
+  auto closed = receive_one<pipe_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_FALSE(closed->reason) << describe(closed->reason);
+}
+
+} // namespace
