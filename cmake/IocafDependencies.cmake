@@ -28,7 +28,7 @@ if(IOCAF_WINDOWS)
   if(NOT IOCAF_CAF_PREFIX)
     set(IOCAF_CAF_PREFIX /var/cache/iocaf)
   endif()
-  set(IOCAF_CAF_PREFIX "${IOCAF_CAF_PREFIX}/caf-${IOCAF_CAF_VERSION}-mingw64")
+  set(IOCAF_CAF_PREFIX "${IOCAF_CAF_PREFIX}/caf-${IOCAF_CAF_VERSION}-mingw64-p1") # see scripts/setup.sh
   if(NOT EXISTS ${IOCAF_CAF_PREFIX}/lib/libcaf_core_static.a)
     message(FATAL_ERROR "CAF for MinGW not found in ${IOCAF_CAF_PREFIX}: run scripts/setup.sh")
   endif()

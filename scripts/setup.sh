@@ -7,7 +7,8 @@ set -euo pipefail
 CAF_VERSION=0.17.6
 CAF_SHA256=e2bf5bd243f08bb7d8adde197cfe3e6d71314ed3378fe0692f8932f4c3b3928c
 CACHE_ROOT=${IOCAF_CACHE:-/var/cache/iocaf}
-CAF_PREFIX="$CACHE_ROOT/caf-$CAF_VERSION-mingw64"
+# The cache key names our patch level: bump it when the patch below changes.
+CAF_PREFIX="$CACHE_ROOT/caf-$CAF_VERSION-mingw64-p1"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES=(cmake ninja-build g++-mingw-w64-x86-64-posix mingw-w64-tools wine wine64
@@ -68,6 +69,13 @@ log "building libcaf_core $CAF_VERSION for MinGW-w64 (about 2 minutes)"
 tar -xzf "$work/$tarball" -C "$work"
 src=$(find "$work" -maxdepth 1 -type d -name 'actor-framework*' | head -n1)
 [ -n "$src" ] || die "unpacked CAF source not found"
+# Patch: CAF's thread_local intrusive_ptr (the current logger) is destroyed
+# after MinGW's emutls already freed its storage when a thread exits: a
+# use-after-free in ref_counted::deref that crashed test programs under Wine
+# whenever a detached actor's thread ended. CAF already avoids thread_local
+# for the same GCC bug (gcc.gnu.org PR 67135) on macOS; do so on MinGW too.
+grep -q '#  ifdef __APPLE__' "$src/libcaf_core/caf/config.hpp" || die "CAF config.hpp not as expected for the patch"
+sed -i 's/^#  ifdef __APPLE__$/#  if defined(__APPLE__) || defined(__MINGW32__)/' "$src/libcaf_core/caf/config.hpp"
 cmake -S "$src" -B "$work/build" -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/mingw-w64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$CAF_PREFIX" \
