@@ -42,8 +42,14 @@ void shut_down(caf::stateful_actor<State>* self, caf::error reason) {
     return;
   }
   ops.core().log->debug("actor#{} draining {} operations", self->id(), ops.pending());
-  self->set_default_handler([](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
-    return make_error(errc::closing, "the actor is closing and takes no new requests");
+  self->set_default_handler([](caf::scheduled_actor* me, caf::message_view& msg) -> caf::result<caf::message> {
+    // Requests get an error at once (nobody waits forever); plain messages
+    // are dropped with a log line, not answered with an error nobody asked for.
+    auto* element = me->current_mailbox_element();
+    if (element != nullptr && element->mid.is_request())
+      return make_error(errc::closing, "the actor is closing and takes no new requests");
+    logger("io_actor")->debug("actor#{} closing: dropped {}", me->id(), msg.content().stringify());
+    return caf::message{};
   });
   self->become(draining(self, std::move(reason)));
 }
