@@ -2,6 +2,7 @@
 #include "actors/tcp_connect.hpp"
 #include "actors/tcp_listener.hpp"
 #include "support.hpp"
+#include "actors/tcp_echo.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -22,21 +23,6 @@ using client_done_atom = caf::atom_constant<caf::atom("clientdone")>;
 
 // --- actors used by the tests -------------------------------------------------
 
-// Echoes every byte, hands the credit back at once, closes after the peer's EOF.
-caf::behavior echo_handler(caf::event_based_actor* self) {
-  return {
-    [](const tcp_opened&) {},
-    [self](tcp_received& msg) {
-      auto n = msg.data.size();
-      self->send(msg.connection, tcp_send{std::move(msg.data)});
-      self->send(msg.connection, tcp_consumed{n});
-    },
-    [self](const tcp_peer_eof& msg) { self->send(msg.connection, tcp_close{}); },
-    [](const tcp_send_refused&) {},
-    [](const tcp_drained&) {},
-    [](const tcp_closed&) {},
-  };
-}
 
 // A client that connects, sends `messages` messages of random sizes at once,
 // checks that every byte comes back in order, closes, and reports
@@ -234,7 +220,7 @@ void tcp::echo_many(int n, int messages, bool pipelined) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.accepts_posted = 32;
-  auto srv = listen(sys->spawn(echo_handler), opts);
+  auto srv = listen(sys->spawn(tcp_echo, false), opts);
   ASSERT_TRUE(srv.listener);
   auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i)
@@ -277,7 +263,7 @@ TEST_F(tcp, ipv6_loopback_echo) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.address = "::1";
-  opts.handler = sys->spawn(echo_handler);
+  opts.handler = sys->spawn(tcp_echo, false);
   auto srv = spawn_tcp_listener(*sys, srt->core(), opts);
   if (!srv && is(srv.error(), errc::bad_input))
     GTEST_SKIP() << "no IPv6 loopback here: " << describe(srv.error());

@@ -8,6 +8,7 @@
 //   tcp_bench [--seconds S]   (default 2 per cell)
 #include "actors/runtime.hpp"
 #include "actors/tcp_listener.hpp"
+#include "actors/tcp_echo.hpp"
 #include "echo_load_client.hpp"
 
 #include <asio.hpp>
@@ -25,20 +26,6 @@ using namespace iocaf;
 namespace {
 
 // --- iocaf ---------------------------------------------------------------------
-caf::behavior echo_handler(caf::event_based_actor* self) {
-  return {
-    [](const tcp_opened&) {},
-    [self](tcp_received& msg) {
-      auto n = msg.data.size();
-      self->send(msg.connection, tcp_send{std::move(msg.data)});
-      self->send(msg.connection, tcp_consumed{n});
-    },
-    [self](const tcp_peer_eof& msg) { self->send(msg.connection, tcp_close{}); },
-    [](const tcp_drained&) {},
-    [](const tcp_send_refused&) {},
-    [self](const tcp_closed&) { self->quit(); },
-  };
-}
 
 // --- raw IOCP ------------------------------------------------------------------
 class raw_iocp_server {
@@ -300,7 +287,7 @@ int main(int argc, char** argv) {
     {
       runtime rt{sys};
       tcp_listener_options opts;
-      opts.make_handler = [&sys] { return sys.spawn(echo_handler); };
+      opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
       auto srv = spawn_tcp_listener(sys, rt.core(), opts);
       if (!srv) {
         std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());

@@ -4,6 +4,7 @@
 // when its standard input reaches end-of-file.
 #include "actors/runtime.hpp"
 #include "actors/tcp_listener.hpp"
+#include "actors/tcp_echo.hpp"
 #include "io/log.hpp"
 
 #include <caf/all.hpp>
@@ -27,25 +28,6 @@ BOOL WINAPI on_console_ctrl(DWORD) {
   return TRUE;
 }
 
-// One handler per connection: echo, hand the read credit back, close after
-// the peer's EOF (after the echoes queued before it).
-caf::behavior echo_handler(caf::event_based_actor* self) {
-  return {
-    [](const tcp_opened&) {},
-    [self](tcp_received& msg) {
-      auto n = msg.data.size();
-      self->send(msg.connection, tcp_send{std::move(msg.data)});
-      self->send(msg.connection, tcp_consumed{n});
-    },
-    [self](const tcp_peer_eof& msg) { self->send(msg.connection, tcp_close{}); },
-    [](const tcp_drained&) {},
-    [self](const tcp_send_refused& msg) {
-      // Not with the disconnect policy below; kept so no message goes unhandled.
-      self->send(msg.connection, tcp_close{true});
-    },
-    [self](const tcp_closed&) { self->quit(); },
-  };
-}
 
 void usage(FILE* to) {
   std::fprintf(to, "usage: echo_server --port PORT [--host ADDRESS] [--log LEVEL]\n"
@@ -114,7 +96,7 @@ int main(int argc, char** argv) {
     configure(cfg);
     caf::actor_system sys{cfg};
     runtime rt{sys};
-    opts.make_handler = [&sys] { return sys.spawn(echo_handler); };
+    opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
     auto srv = spawn_tcp_listener(sys, rt.core(), opts);
     if (!srv) {
       std::fprintf(stderr, "echo_server: %s\n", describe(srv.error()).c_str());
