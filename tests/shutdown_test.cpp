@@ -46,6 +46,31 @@ caf::behavior stuck(caf::stateful_actor<reads_state>* self, std::shared_ptr<io_c
   return {[=](const io_completed& msg) { self->state.ops.complete(msg); }};
 }
 
+// Like a listener that accepts while shutdown runs: on its exit message it
+// first spawns a new io actor (with real reads pending), then drains.
+caf::behavior spawns_on_exit(caf::stateful_actor<reads_state>* self, std::shared_ptr<io_core> core,
+                             caf::actor observer) {
+  install_cancel_protocol(self, core);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    self->spawn(pending_reads, core, 4, observer);
+    shut_down(self, std::move(msg.reason));
+  });
+  auto op = self->state.ops.make(io::op_kind::user);
+  self->state.ops.start(op, nullptr, [&](io::operation& o) { return core->port.post(io::key_io, 0, o.overlapped()).code(); });
+  self->send(observer, ready_atom::value);
+  return {[=](const io_completed& msg) { self->state.ops.complete(msg); }};
+}
+
+// An io actor that ignores the shutdown request (its exit handler does not
+// run the protocol), so the runtime's bound runs out and it is killed with
+// its reads pending: their cancel packets come only after the kill.
+caf::behavior ignores_shutdown(caf::stateful_actor<reads_state>* self, std::shared_ptr<io_core> core, int k,
+                               caf::actor observer) {
+  auto behavior = pending_reads(self, core, k, observer);
+  self->set_exit_handler([](caf::exit_msg&) {});
+  return behavior;
+}
+
 class shutdown : public test::runtime_test {
 protected:
   void SetUp() override {} // each test starts its own runtime with its own bound
@@ -103,6 +128,38 @@ TEST_F(shutdown, bounded_when_operations_never_complete) {
     EXPECT_TRUE(named) << "op#" << id << " missing from the leak report";
   }
   EXPECT_EQ(rt->core()->stats().unexpected, 0u);
+}
+
+// A listener accepting during shutdown spawns io actors after the runtime
+// took its list: they must be stopped too, not left to the broker's bound.
+TEST_F(shutdown, io_actor_spawned_during_shutdown_is_stopped) {
+  start(runtime_options{std::chrono::milliseconds(3000)});
+  caf::scoped_actor self{*sys};
+  sys->spawn(spawns_on_exit, rt->core(), caf::actor{self});
+  await_ready(self, 1);
+  auto report = rt->shutdown();
+  EXPECT_EQ(report.actors_stopped, 2u) << "the io actor spawned during shutdown was not stopped";
+  EXPECT_EQ(report.actors_killed, 0u);
+  EXPECT_EQ(report.leaked, 0u) << "its reads were leaked at the bound instead of cancelled";
+  EXPECT_LT(report.took.count(), 3000);
+}
+
+// Stragglers killed at the bound leave orphans whose cancel packets arrive
+// just after the kill: the broker must still release them, not leak them.
+TEST_F(shutdown, killed_straggler_operations_are_released_not_leaked) {
+  constexpr int k = 8;
+  start(runtime_options{std::chrono::milliseconds(300)});
+  expect_clean_shutdown = false; // an actor is killed, on purpose
+  caf::scoped_actor self{*sys};
+  sys->spawn(ignores_shutdown, rt->core(), k, caf::actor{self});
+  await_ready(self, 1);
+  auto base = rt->stats();
+  auto report = rt->shutdown();
+  EXPECT_EQ(report.actors_killed, 1u);
+  EXPECT_EQ(report.leaked, 0u) << "the killed actor's cancelled reads were leaked";
+  auto s = rt->core()->stats();
+  EXPECT_EQ(s.orphans_released - base.orphans_released, static_cast<std::uint64_t>(k));
+  EXPECT_EQ(s.live_operations, live_operations_at_start);
 }
 
 } // namespace

@@ -1,0 +1,156 @@
+// The completion path's holes, each as the test that proves it closed:
+// stale packets are caught, ERROR_MORE_DATA is a partial read (a packet
+// comes), a refused double start leaves the in-flight operation untouched.
+// The test thread owns the operations through a scoped actor, so it can
+// interleave each step with the broker's packets precisely.
+#include "actors/owned_operations.hpp"
+#include "support.hpp"
+
+using namespace iocaf;
+
+namespace {
+
+class completion_path : public test::runtime_test {
+protected:
+  void SetUp() override {
+    start();
+    self.emplace(*sys);
+    ops.attach(rt->core(), (*self)->address());
+  }
+
+  void TearDown() override {
+    self.reset();
+    runtime_test::TearDown();
+  }
+
+  // The next io_completed for us, within `within`, matched to its operation.
+  std::optional<owned_operations::completion> next(std::chrono::milliseconds within = test::timeout) {
+    auto msg = test::receive_one<io_completed>(*self, within);
+    if (!msg)
+      return std::nullopt;
+    auto c = ops.complete(*msg);
+    EXPECT_TRUE(c) << "completion for an operation we do not own: op#" << msg->op_id;
+    return c;
+  }
+
+  // Starts an operation whose packet the test posts itself (bytes = n).
+  io::operation_ptr post_now(DWORD n) {
+    auto op = ops.make(io::op_kind::user);
+    auto& port = core().port;
+    EXPECT_EQ(ops.start(op, nullptr, [&](io::operation& o) { return port.post(io::key_io, n, o.overlapped()).code(); }),
+              0u);
+    return op;
+  }
+
+  std::optional<caf::scoped_actor> self;
+  owned_operations ops;
+};
+
+// DESIGN.md §2.3: each start has its own generation and the packet carries
+// it. A packet from an earlier start of the same operation, still queued when
+// the operation was started again, must be caught, never taken for the new
+// start's completion.
+TEST_F(completion_path, stale_packet_after_restart_is_never_delivered) {
+  auto& port = core().port;
+  auto op = ops.make(io::op_kind::user);
+  OVERLAPPED* first_start = nullptr;
+  ASSERT_EQ(ops.start(op, nullptr, [&](io::operation& o) {
+    first_start = o.overlapped();
+    return port.post(io::key_io, 1, o.overlapped()).code();
+  }), 0u);
+  auto c = next();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->bytes, 1u);
+
+  // Second start: in flight, no packet yet.
+  ASSERT_EQ(ops.start(op, nullptr, [](io::operation&) { return 0ul; }), 0u);
+  // A packet of the first start arrives now (a duplicate, or one a buggy path
+  // forgot): it names the first start's OVERLAPPED.
+  ASSERT_FALSE(port.post(io::key_io, 99, first_start));
+  // A marker behind it: FIFO, so had the stale packet been delivered, its
+  // completion would come first.
+  auto marker = post_now(7);
+  auto got = next();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->op, marker) << "the stale packet was delivered as the new start's completion ("
+                             << got->bytes << " bytes)";
+  EXPECT_EQ(rt->stats().unexpected, 1u) << "the stale packet was not counted";
+  expected_unexpected = 1;
+
+  // The second start still completes with its own packet.
+  if (got->op != marker)
+    return;
+  ASSERT_FALSE(port.post(io::key_io, 2, op->overlapped()));
+  auto second = next();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->op, op);
+  EXPECT_EQ(second->bytes, 2u);
+}
+
+// A message-mode pipe read into a buffer smaller than the message: ReadFile
+// reports ERROR_MORE_DATA, a warning, and a packet comes. The owner gets it as
+// a partial read and continues until the message is complete.
+TEST_F(completion_path, more_data_on_message_pipe) {
+  auto name = io::pipe_path(test::unique_pipe_name("message"));
+  io::unique_handle server{CreateNamedPipeW(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                                            PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, 4096,
+                                            4096, 0, nullptr)};
+  ASSERT_TRUE(server) << io::last_error("CreateNamedPipeW").to_string();
+  io::unique_handle client{CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                                       FILE_FLAG_OVERLAPPED, nullptr)};
+  ASSERT_TRUE(client) << io::last_error("CreateFileW").to_string();
+  ASSERT_EQ(test::accept_connected_client(server.get()), 0u);
+  ASSERT_FALSE(core().port.associate(server.get()));
+
+  constexpr std::size_t chunk = 16;
+  for (int round = 0; round < 50; ++round) {
+    std::string message;
+    for (int i = 0; i < 100 + round; ++i)
+      message.push_back(static_cast<char>('a' + (i + round) % 26));
+    ASSERT_EQ(test::write_blocking(client.get(), message), 0u);
+    std::string got;
+    auto op = ops.make(io::op_kind::read, chunk);
+    for (;;) {
+      auto code = ops.start(op, server.get(), [](io::operation& o) { return io::start_read(o, o.target(), chunk); });
+      ASSERT_EQ(code, 0u) << "ERROR_MORE_DATA taken for an inline failure: "
+                          << io::error("ReadFile", code).to_string();
+      auto c = next();
+      ASSERT_TRUE(c);
+      ASSERT_EQ(c->op, op);
+      got.append(op->buffer().data(), c->bytes);
+      if (c->error == 0)
+        break;
+      ASSERT_EQ(c->error, static_cast<std::uint32_t>(ERROR_MORE_DATA)) << io::system_message(c->error);
+      ASSERT_EQ(c->bytes, chunk) << "a partial read fills the buffer";
+    }
+    ASSERT_EQ(got, message) << "round " << round;
+  }
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+}
+
+// Starting an operation that is already in flight is refused, and the
+// refusal must not touch it: its packet still completes it normally.
+TEST_F(completion_path, double_start_refused_without_touching_the_operation) {
+  auto pipe = test::make_pipe_pair(core(), "double");
+  ASSERT_TRUE(pipe);
+  auto op = ops.make(io::op_kind::read, 16);
+  auto read = [](io::operation& o) { return io::start_read(o, o.target(), 16); };
+  ASSERT_EQ(ops.start(op, pipe->server.get(), read), 0u);
+  bool second_call_ran = false;
+  auto refused = ops.start(op, pipe->server.get(), [&](io::operation& o) {
+    second_call_ran = true;
+    return read(o);
+  });
+  EXPECT_NE(refused, 0u) << "a second start of an operation in flight was accepted";
+  EXPECT_FALSE(second_call_ran) << "the Win32 call of a refused start ran";
+  ASSERT_EQ(test::write_blocking(pipe->client.get(), "abc"), 0u);
+  auto c = next(std::chrono::seconds(5));
+  ASSERT_TRUE(c) << "the in-flight operation never completed after the refused start";
+  EXPECT_EQ(c->op, op);
+  EXPECT_EQ(c->error, 0u);
+  EXPECT_EQ(c->bytes, 3u);
+  EXPECT_EQ(std::string(op->buffer().data(), 3), "abc");
+  EXPECT_EQ(ops.pending(), 0u);
+}
+
+} // namespace
