@@ -60,6 +60,11 @@ template <class State>
 void install_cancel_protocol(caf::stateful_actor<State>* self, std::shared_ptr<io_core> core) {
   self->state.ops.attach(std::move(core), self->address());
   self->set_exit_handler([self](caf::exit_msg& msg) { shut_down(self, std::move(msg.reason)); });
+  // Started while the runtime shuts down (a connection accepted just then):
+  // the runtime may have asked every io actor it knew already, so this one
+  // stops itself; its starts are refused from here on.
+  if (self->state.ops.core().stopping.load())
+    shut_down(self, caf::exit_reason::user_shutdown);
 }
 
 } // namespace iocaf

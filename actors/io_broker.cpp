@@ -60,45 +60,18 @@ private:
                   e.dwNumberOfBytesTransferred);
       return;
     }
+    // The packet's OVERLAPPED names one start record; the operation must
+    // still be at that start. Otherwise the packet belongs to an earlier start.
     auto& op = *entry->op;
     if (!op.alive() || op.generation() != entry->generation) {
       core_->unexpected.fetch_add(1);
-      log_->error("unexpected packet: stale operation op#{} (generation {} != {})", op.id(),
+      core_->stale.fetch_add(1);
+      log_->error("stale packet: op#{} is at generation {}, the packet's start was generation {}", op.id(),
                   op.generation(), entry->generation);
       return;
     }
     auto error = io::win32_from_status(static_cast<long>(e.lpOverlapped->Internal));
-    if (entry->wait)
-      on_wait_packet(*entry);
-    deliver(*entry, e.dwNumberOfBytesTransferred, static_cast<std::uint32_t>(error));
-  }
-
-  void on_wait_packet(const inflight_entry& entry) {
-    auto& w = entry.wait;
-    if (entry.op->kind() == io::op_kind::wait_unregistered) {
-      w->on_acknowledged();
-      // Cancelled before it fired: the fired packet will never come; its
-      // operation leaves the table now and its owner learns it was aborted.
-      if (w->current_state() == io::wait_registration::cancelled)
-        if (auto fired = core_->table.take(w->fired_op().overlapped()))
-          deliver(*fired, 0, ERROR_OPERATION_ABORTED);
-    } else if (entry.op->orphaned() || entry.owner == nullptr) {
-      // Fired for a dead owner: unregister on its behalf.
-      core_->end_wait(w, caf::actor_cast<caf::actor_addr>(entry.owner), true);
-    }
-  }
-
-  void deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error) {
-    auto owner = caf::actor_cast<caf::actor>(entry.owner);
-    if (entry.op->orphaned() || !owner) {
-      core_->orphans_released.fetch_add(1);
-      log_->debug("released orphaned op#{} ({})", entry.op->id(), io::to_string(entry.op->kind()));
-      return;
-    }
-    core_->completions.fetch_add(1);
-    // Anonymous: a completion must not hold a reference to the broker (a
-    // detached actor's thread lives until its last reference is gone).
-    caf::anon_send(owner, io_completed{entry.op->id(), bytes, error});
+    core_->complete(*entry, e.dwNumberOfBytesTransferred, static_cast<std::uint32_t>(error));
   }
 
   void drain_mailbox() {

@@ -16,14 +16,17 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 // Broker -> owner: one operation's packet was dequeued (or, for a cancelled
 // wait's fired operation, will never come). error is a Win32 code, 0 = success.
+// generation names the start it completes, so an owner never takes an
+// earlier start's completion for the current one.
 struct io_completed {
   std::uint64_t op_id = 0;
+  std::uint64_t generation = 0;
   std::uint32_t bytes = 0;
   std::uint32_t error = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, io_completed& x) {
-  return f(caf::meta::type_name("io_completed"), x.op_id, x.bytes, x.error);
+  return f(caf::meta::type_name("io_completed"), x.op_id, x.generation, x.bytes, x.error);
 }
 
 // The broker's counters (answer to stats_atom).
@@ -32,6 +35,9 @@ struct broker_stats {
   std::uint64_t completions = 0;        // io_completed messages sent to owners
   std::uint64_t wakes = 0;              // wake packets
   std::uint64_t unexpected = 0;         // unknown or stale OVERLAPPED: must stay 0
+  std::uint64_t stale = 0;              // of those: packets of an earlier start
+  std::uint64_t synthetic = 0;          // completions made because no packet could come
+  std::uint64_t leaked_waits = 0;       // wait registrations given up on (never freed)
   std::uint64_t orphans_released = 0;   // operations whose owner was gone
   std::uint64_t leaked = 0;             // still in flight at the shutdown bound
   std::int64_t inflight = 0;            // operations awaiting a packet now
@@ -40,8 +46,9 @@ struct broker_stats {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, broker_stats& x) {
-  return f(caf::meta::type_name("broker_stats"), x.packets, x.completions, x.wakes, x.unexpected,
-           x.orphans_released, x.leaked, x.inflight, x.live_operations, x.pending_waits);
+  return f(caf::meta::type_name("broker_stats"), x.packets, x.completions, x.wakes, x.unexpected, x.stale,
+           x.synthetic, x.leaked_waits, x.orphans_released, x.leaked, x.inflight, x.live_operations,
+           x.pending_waits);
 }
 
 // --- errors -----------------------------------------------------------------

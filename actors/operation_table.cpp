@@ -3,7 +3,7 @@
 namespace iocaf {
 
 bool operation_table::insert(inflight_entry entry) {
-  OVERLAPPED* key = entry.op->overlapped();
+  OVERLAPPED* key = &entry.start->ov;
   std::lock_guard<std::mutex> guard{mtx_};
   return entries_.emplace(key, std::move(entry)).second;
 }

@@ -21,7 +21,10 @@ namespace iocaf {
 
 struct inflight_entry {
   io::operation_ptr op;
-  std::uint64_t generation = 0; // op->generation() when it went in flight
+  // The start this entry stands for: its OVERLAPPED is the table's key and
+  // stays alive (and unreused) until the entry leaves.
+  io::start_record_ptr start;
+  std::uint64_t generation = 0; // start->generation
   // Strong: an actor with I/O in flight stays reachable (a message for it
   // is on its way), so CAF does not end it as unreachable mid-operation.
   caf::strong_actor_ptr owner;
@@ -30,8 +33,8 @@ struct inflight_entry {
 
 class operation_table {
 public:
-  // False if the OVERLAPPED is already in flight (a start before the last
-  // packet arrived: a programming error, refused rather than corrupting state).
+  // False if the OVERLAPPED is already in flight (cannot happen for a fresh
+  // start record; refused rather than corrupting state).
   bool insert(inflight_entry entry);
   // Removes and returns the entry for a packet's OVERLAPPED, if known.
   std::optional<inflight_entry> take(OVERLAPPED* ov);

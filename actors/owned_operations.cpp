@@ -26,10 +26,35 @@ owned_operations::~owned_operations() {
   core_->remove_io_actor(owner_.id());
 }
 
+unsigned long owned_operations::refuse_start(const io::operation& op) const {
+  if (pending_.count(op.id()) > 0) {
+    core_->log->error("actor#{}: op#{} ({}) started while in flight: refused", owner_.id(), op.id(),
+                      io::to_string(op.kind()));
+    return ERROR_BUSY;
+  }
+  if (closing_) {
+    core_->log->debug("actor#{}: op#{} ({}) started while closing: refused", owner_.id(), op.id(),
+                      io::to_string(op.kind()));
+    return ERROR_OPERATION_ABORTED;
+  }
+  bool accepts = op.kind() == io::op_kind::accept || op.kind() == io::op_kind::connect_pipe;
+  if (accepts && core_->stopping.load()) {
+    core_->log->debug("actor#{}: op#{} ({}) refused: the runtime is shutting down", owner_.id(), op.id(),
+                      io::to_string(op.kind()));
+    return ERROR_OPERATION_ABORTED;
+  }
+  return 0;
+}
+
 io::result<io::wait_ptr> owned_operations::watch(HANDLE object) {
-  auto w = std::make_shared<io::wait_registration>(core_->port.native());
+  auto w = std::make_shared<io::wait_registration>(core_->port);
+  std::weak_ptr<io_core> weak_core = core_;
+  w->on_post_failed([weak_core](io::operation& op, const io::error& why) {
+    if (auto core = weak_core.lock())
+      core->on_wait_post_failed(op, why);
+  });
   auto fired = w->fired_ptr();
-  core_->table.insert({fired, fired->generation(), caf::actor_cast<caf::strong_actor_ptr>(owner_), w});
+  core_->put_in_flight(fired, owner_, w);
   if (auto err = w->arm(object)) {
     core_->table.erase(fired->overlapped());
     return err;
@@ -40,6 +65,14 @@ io::result<io::wait_ptr> owned_operations::watch(HANDLE object) {
 
 std::optional<owned_operations::completion> owned_operations::complete(const io_completed& msg) {
   if (auto i = pending_.find(msg.op_id); i != pending_.end()) {
+    if (msg.generation != i->second->generation()) {
+      // The broker already checks this; a second line of defence for the owner.
+      core_->stale.fetch_add(1);
+      core_->unexpected.fetch_add(1);
+      core_->log->error("actor#{}: completion of op#{} generation {}, but it is at {}: stale, ignored",
+                        owner_.id(), msg.op_id, msg.generation, i->second->generation());
+      return std::nullopt;
+    }
     completion out{std::move(i->second), nullptr, msg.bytes, msg.error};
     pending_.erase(i);
     return out;

@@ -36,13 +36,17 @@ public:
   // Puts op in flight on handle h, then runs start(*op) (the Win32 call,
   // returning 0 when a packet will come, else the inline Win32 code). On an
   // inline result the operation is taken out of flight again and the code
-  // returned: no packet will come for it.
+  // returned: no packet will come for it. A start that must be refused (op
+  // already in flight, the actor closing, an accept after shutdown began)
+  // is refused before op is touched, with a code saying why.
   template <class Start>
   unsigned long start(const io::operation_ptr& op, HANDLE h, Start&& start) {
+    if (auto refused = refuse_start(*op))
+      return refused;
     op->prepare(h);
-    if (!core_->table.insert({op, op->generation(), caf::actor_cast<caf::strong_actor_ptr>(owner_), nullptr})) {
-      core_->log->error("op#{} started while already in flight: refused", op->id());
-      return ERROR_BUSY;
+    if (!core_->put_in_flight(op, owner_)) {
+      core_->log->critical("op#{}: a fresh start record is already in flight", op->id());
+      return ERROR_INVALID_STATE;
     }
     pending_.emplace(op->id(), op);
     unsigned long code = start(*op);
@@ -77,6 +81,8 @@ public:
   void set_closing() { closing_ = true; }
 
 private:
+  unsigned long refuse_start(const io::operation& op) const;
+
   std::shared_ptr<io_core> core_;
   caf::actor_addr owner_;
   std::unordered_map<std::uint64_t, io::operation_ptr> pending_; // by op id

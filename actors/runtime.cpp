@@ -5,6 +5,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include <stdexcept>
+#include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace iocaf {
@@ -57,16 +59,24 @@ shutdown_report runtime::shutdown() {
   core_->stopping.store(true);
   caf::scoped_actor self{sys_};
 
-  // 1. Every io actor runs its cancel protocol.
-  std::unordered_set<caf::actor_id> waiting;
-  for (auto& addr : core_->io_actors())
-    if (auto a = caf::actor_cast<caf::actor>(addr)) {
-      self->monitor(a);
-      self->send_exit(a, caf::exit_reason::user_shutdown);
-      waiting.insert(a.id());
-    }
-  auto await_downs = [&](std::chrono::milliseconds bound) {
+  // 1. Every io actor runs its cancel protocol, also those spawned meanwhile
+  //    (a listener that accepted during shutdown): the list is taken again
+  //    after each DOWN until no new io actor shows up.
+  std::unordered_set<caf::actor_id> asked;
+  std::unordered_map<caf::actor_id, caf::actor> waiting;
+  auto ask_new_ones = [&] {
+    for (auto& addr : core_->io_actors())
+      if (asked.insert(addr.id()).second)
+        if (auto a = caf::actor_cast<caf::actor>(addr)) {
+          self->monitor(a);
+          self->send_exit(a, caf::exit_reason::user_shutdown);
+          waiting.emplace(a.id(), a);
+        }
+  };
+  auto await_downs = [&](std::chrono::milliseconds bound, bool ask) {
     auto until = std::chrono::steady_clock::now() + bound;
+    if (ask)
+      ask_new_ones();
     while (!waiting.empty()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       if (left.count() <= 0)
@@ -76,26 +86,29 @@ shutdown_report runtime::shutdown() {
                     caf::after(left) >> [&] { timed_out = true; });
       if (timed_out)
         return;
+      if (ask)
+        ask_new_ones();
     }
   };
-  auto initial = waiting.size();
-  await_downs(remaining());
-  report_.actors_stopped = initial - waiting.size();
+  await_downs(remaining(), true);
+  report_.actors_stopped = asked.size() - waiting.size();
 
-  // 2. Stragglers are killed: their operations become orphans.
+  // 2. Stragglers are killed: their operations become orphans, cancelled by
+  //    their destructors; the packets of those cancels come after the kill.
+  auto broker_bound = remaining();
   if (!waiting.empty()) {
     log->error("shutdown: {} io actors still draining after {} ms; killing them", waiting.size(),
                opts_.shutdown_bound.count());
     report_.actors_killed = waiting.size();
-    for (auto& addr : core_->io_actors())
-      if (waiting.count(addr.id()) > 0)
-        self->send_exit(addr, caf::exit_reason::kill);
-    await_downs(std::chrono::seconds(5));
+    for (auto& kv : waiting)
+      self->send_exit(kv.second, caf::exit_reason::kill);
+    await_downs(std::chrono::seconds(5), false);
+    broker_bound = std::max(remaining(), opts_.kill_grace);
   }
 
   // 3. The broker waits for the last packets, up to the bound, then leaks the rest.
   self->monitor(broker_);
-  self->send(broker_, stop_atom::value, static_cast<std::int64_t>(remaining().count()));
+  self->send(broker_, stop_atom::value, static_cast<std::int64_t>(broker_bound.count()));
   if (auto err = core_->port.wake())
     log->error("shutdown: {}", err.to_string());
   bool broker_down = false;

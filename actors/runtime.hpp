@@ -18,6 +18,10 @@ struct runtime_options {
   // How long shutdown waits for io actors to drain and packets to arrive
   // before it kills what is left and leaks what is still in flight.
   std::chrono::milliseconds shutdown_bound{5000};
+  // After io actors still draining at the bound were killed, how long the
+  // broker waits for their cancelled operations' packets (on top of what is
+  // left of shutdown_bound) before it leaks them.
+  std::chrono::milliseconds kill_grace{1000};
   // Packets dequeued per GetQueuedCompletionStatusEx call.
   std::size_t batch_size = 64;
 };
@@ -44,7 +48,8 @@ public:
 
   // Asks the broker for its counters (from a non-actor thread; bounded).
   broker_stats stats();
-  // Stops every io actor, then the broker; bounded by shutdown_bound. Idempotent.
+  // Stops every io actor (also those spawned while it runs), then the
+  // broker; bounded by shutdown_bound (+ kill_grace if it had to kill). Idempotent.
   shutdown_report shutdown();
 
 private:

@@ -10,13 +10,13 @@ result<completion_port> completion_port::create() {
 }
 
 error completion_port::associate(HANDLE h, ULONG_PTR key) const {
-  if (CreateIoCompletionPort(h, port_.get(), key, 0) == nullptr)
+  if (CreateIoCompletionPort(h, native(), key, 0) == nullptr)
     return last_error("CreateIoCompletionPort(associate)");
   return {};
 }
 
 error completion_port::post(ULONG_PTR key, DWORD bytes, OVERLAPPED* ov) const {
-  if (!PostQueuedCompletionStatus(port_.get(), bytes, key, ov))
+  if (!PostQueuedCompletionStatus(native(), bytes, key, ov))
     return last_error("PostQueuedCompletionStatus");
   return {};
 }
@@ -24,7 +24,7 @@ error completion_port::post(ULONG_PTR key, DWORD bytes, OVERLAPPED* ov) const {
 result<std::size_t> completion_port::dequeue(OVERLAPPED_ENTRY* entries, std::size_t n,
                                              DWORD timeout_ms) const {
   ULONG got = 0;
-  if (!GetQueuedCompletionStatusEx(port_.get(), entries, static_cast<ULONG>(n), &got, timeout_ms,
+  if (!GetQueuedCompletionStatusEx(native(), entries, static_cast<ULONG>(n), &got, timeout_ms,
                                    FALSE)) {
     DWORD code = GetLastError();
     if (code == WAIT_TIMEOUT)

@@ -4,6 +4,7 @@
 #include "io/handle.hpp"
 
 #include <cstddef>
+#include <memory>
 
 namespace iocaf::io {
 
@@ -11,6 +12,9 @@ namespace iocaf::io {
 // with key_wake carries no OVERLAPPED and only wakes the dequeuing thread.
 enum completion_key : ULONG_PTR { key_wake = 1, key_io = 2 };
 
+// Copies share one port handle, closed when the last copy goes: a wait
+// registration keeps a copy, so its callbacks never post to a closed (or
+// reused) handle value.
 class completion_port {
 public:
   static result<completion_port> create();
@@ -28,8 +32,8 @@ public:
   result<std::size_t> dequeue(OVERLAPPED_ENTRY* entries, std::size_t n, DWORD timeout_ms) const;
 
 private:
-  explicit completion_port(HANDLE h) : port_(h) {}
-  unique_handle port_;
+  explicit completion_port(HANDLE h) : port_(h, &CloseHandle) {}
+  std::shared_ptr<void> port_;
 };
 
 } // namespace iocaf::io

@@ -22,8 +22,7 @@ const char* to_string(op_kind k) {
 }
 
 operation::operation(op_kind kind, std::size_t buffer_size)
-  : kind_(kind), id_(next_id.fetch_add(1)), buffer_(buffer_size) {
-  ZeroMemory(&ov_, sizeof(ov_));
+  : start_(std::make_shared<start_record>()), kind_(kind), id_(next_id.fetch_add(1)), buffer_(buffer_size) {
   live.fetch_add(1);
 }
 
@@ -37,16 +36,21 @@ std::int64_t operation::live_count() {
 }
 
 void operation::prepare(HANDLE h) {
-  ZeroMemory(&ov_, sizeof(ov_));
+  // The new record is made while the old one is still held, so their
+  // addresses differ; the old one lives on in the in-flight table if a
+  // packet may still name it.
+  auto next = std::make_shared<start_record>();
+  next->generation = generation_.load() + 1;
+  start_ = std::move(next);
   target_ = h;
-  ++generation_;
+  generation_.store(start_->generation, std::memory_order_release);
   cancel_requested_.store(false);
 }
 
 unsigned long operation::cancel() {
   if (cancel_requested_.exchange(true) || target_ == nullptr)
     return 0;
-  if (!CancelIoEx(target_, &ov_)) {
+  if (!CancelIoEx(target_, &start_->ov)) {
     DWORD code = GetLastError();
     if (code != ERROR_NOT_FOUND)
       return code;
@@ -60,14 +64,14 @@ unsigned long start_read(operation& op, HANDLE h, std::size_t max_bytes) {
   if (ReadFile(h, op.buffer().data(), static_cast<DWORD>(max_bytes), nullptr, op.overlapped()))
     return 0;
   DWORD code = GetLastError();
-  return code == ERROR_IO_PENDING ? 0 : code;
+  return packet_will_come(code) ? 0 : code;
 }
 
 unsigned long start_write(operation& op, HANDLE h, std::size_t bytes) {
   if (WriteFile(h, op.buffer().data(), static_cast<DWORD>(bytes), nullptr, op.overlapped()))
     return 0;
   DWORD code = GetLastError();
-  return code == ERROR_IO_PENDING ? 0 : code;
+  return packet_will_come(code) ? 0 : code;
 }
 
 } // namespace iocaf::io

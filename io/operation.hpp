@@ -28,6 +28,16 @@ enum class op_kind : std::uint8_t {
 };
 const char* to_string(op_kind k);
 
+// One start of an operation: the OVERLAPPED the kernel writes for this start
+// alone, and the start's generation. Every start gets a new one while the
+// previous one is still held, so a packet's OVERLAPPED address names exactly
+// one start: the packet itself carries its generation (DESIGN.md §2.3).
+struct start_record {
+  OVERLAPPED ov{};
+  std::uint64_t generation = 0;
+};
+using start_record_ptr = std::shared_ptr<start_record>;
+
 class operation {
 public:
   static constexpr std::uint32_t live_magic = 0x10CAF0E5;
@@ -38,9 +48,11 @@ public:
   operation(const operation&) = delete;
   operation& operator=(const operation&) = delete;
 
-  // Packets carry this pointer; the in-flight table maps it back to the
-  // operation (it is never cast back, so a stray pointer is never followed).
-  OVERLAPPED* overlapped() { return &ov_; }
+  // The current start's OVERLAPPED. Packets carry this pointer; the in-flight
+  // table maps it back to the operation (it is never cast back, so a stray
+  // pointer is never followed).
+  OVERLAPPED* overlapped() { return &start_->ov; }
+  const start_record_ptr& current_start() const { return start_; }
 
   bool alive() const { return magic_ == live_magic; }
   std::uint64_t id() const { return id_; }
@@ -48,11 +60,12 @@ public:
   HANDLE target() const { return target_; }
   std::vector<char>& buffer() { return buffer_; }
 
-  // Zeroes the OVERLAPPED for a new start on handle h and advances the
-  // generation (h is not owned; it is remembered so the operation can be
-  // cancelled). Call before putting the operation in flight.
+  // Begins a new start on handle h (not owned; remembered so the operation
+  // can be cancelled): a fresh OVERLAPPED with the next generation. Call
+  // before putting the operation in flight, never while it is in flight.
   void prepare(HANDLE h);
-  std::uint64_t generation() const { return generation_; }
+  // The current start's generation (read by the broker's thread).
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Requests cancellation (CancelIoEx). Not finding the operation (it already
   // completed and its packet is queued) is success. Idempotent.
   bool cancel_requested() const { return cancel_requested_.load(); }
@@ -66,12 +79,12 @@ public:
   static std::int64_t live_count();
 
 private:
-  OVERLAPPED ov_;
+  start_record_ptr start_;
   std::uint32_t magic_ = live_magic;
   op_kind kind_;
   std::uint64_t id_;
   HANDLE target_ = nullptr;
-  std::uint64_t generation_ = 0;
+  std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> cancel_requested_{false};
   std::atomic<bool> orphaned_{false};
   std::vector<char> buffer_;
@@ -79,9 +92,18 @@ private:
 
 using operation_ptr = std::shared_ptr<operation>;
 
+// Whether a packet will come for an overlapped call that returned FALSE with
+// GetLastError() == code. ERROR_IO_PENDING, and the warning ERROR_MORE_DATA
+// (a message-mode pipe message longer than the buffer: the packet carries
+// the partial read) queue one; errors do not (DESIGN.md §2.1).
+inline bool packet_will_come(unsigned long code) {
+  return code == ERROR_IO_PENDING || code == ERROR_MORE_DATA;
+}
+
 // Issue overlapped I/O on a prepared operation. Each returns the Win32 code of an inline failure
-// (the operation will get no packet), or 0 if a packet will arrive (pending
-// or completed synchronously: FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is off).
+// (the operation will get no packet), or 0 if a packet will arrive (pending,
+// completed synchronously, or a warning such as ERROR_MORE_DATA, which the
+// completion then reports: FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is off).
 unsigned long start_read(operation& op, HANDLE h, std::size_t max_bytes);
 unsigned long start_write(operation& op, HANDLE h, std::size_t bytes);
 

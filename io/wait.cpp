@@ -1,12 +1,14 @@
 #include "io/wait.hpp"
 
+#include "io/fault.hpp"
+
 namespace iocaf::io {
 
 namespace {
 std::atomic<std::int64_t> live_waits{0};
 } // namespace
 
-wait_registration::wait_registration(HANDLE port) : port_(port) {
+wait_registration::wait_registration(completion_port port) : port_(std::move(port)) {
   live_waits.fetch_add(1);
 }
 
@@ -36,9 +38,20 @@ void CALLBACK wait_registration::on_signal(void* ctx, BOOLEAN) {
   int expected = armed;
   if (!self->state_.compare_exchange_strong(expected, fired))
     return; // cancelled: the unregistration owns the last packet
-  HANDLE port = self->port_;
-  OVERLAPPED* ov = self->fired_.overlapped();
-  PostQueuedCompletionStatus(port, 0, key_io, ov);
+  self->post(self->fired_);
+}
+
+// Thread-pool thread. A failed post means no packet: the failure handler
+// completes the operation instead, so its owner never waits forever.
+void wait_registration::post(operation& op) {
+  unsigned long code = 0;
+  error err;
+  if (fault::take(fault::point::wait_post, code))
+    err = error{"PostQueuedCompletionStatus", code};
+  else
+    err = port_.post(key_io, 0, op.overlapped());
+  if (err && post_failed_)
+    post_failed_(op, err);
 }
 
 bool wait_registration::try_cancel() {
@@ -55,8 +68,10 @@ error wait_registration::begin_unregister() {
   if (!RegisterWaitForSingleObject(&ack_wait_, ev, &on_unregistered, this, INFINITE,
                                    WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
     return last_error("RegisterWaitForSingleObject(unregister event)");
-  if (!UnregisterWaitEx(wait_, ev)) {
-    DWORD code = GetLastError();
+  unsigned long injected = 0;
+  bool fake = fault::take(fault::point::unregister_wait, injected);
+  if (fake || !UnregisterWaitEx(wait_, ev)) {
+    DWORD code = fake ? injected : GetLastError();
     // ERROR_IO_PENDING: a callback is still running; the event fires when it returns.
     if (code != ERROR_IO_PENDING)
       return error{"UnregisterWaitEx", code};
@@ -66,18 +81,19 @@ error wait_registration::begin_unregister() {
 
 void CALLBACK wait_registration::on_unregistered(void* ctx, BOOLEAN) {
   auto* self = static_cast<wait_registration*>(ctx);
-  HANDLE port = self->port_;
-  OVERLAPPED* ov = self->unregistered_.overlapped();
-  PostQueuedCompletionStatus(port, 0, key_io, ov);
+  self->post(self->unregistered_);
 }
 
-void wait_registration::on_acknowledged() {
+error wait_registration::on_acknowledged() {
   // The one-shot callback has posted and touches nothing of ours after that;
   // a NULL completion event makes this call non-blocking.
-  if (ack_wait_ != nullptr) {
-    UnregisterWaitEx(ack_wait_, nullptr);
-    ack_wait_ = nullptr;
+  HANDLE w = std::exchange(ack_wait_, nullptr);
+  if (w != nullptr && !UnregisterWaitEx(w, nullptr)) {
+    DWORD code = GetLastError();
+    if (code != ERROR_IO_PENDING)
+      return error{"UnregisterWaitEx(acknowledgement wait)", code};
   }
+  return {};
 }
 
 } // namespace iocaf::io

@@ -19,6 +19,7 @@
 #include "io/operation.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace iocaf::io {
@@ -27,8 +28,9 @@ class wait_registration : public std::enable_shared_from_this<wait_registration>
 public:
   enum state : int { armed, fired, cancelled };
 
-  // Creates the registration object; nothing is registered yet.
-  explicit wait_registration(HANDLE port);
+  // Creates the registration object; nothing is registered yet. It keeps its
+  // own copy of the port, so the port outlives every callback.
+  explicit wait_registration(completion_port port);
   ~wait_registration();
   wait_registration(const wait_registration&) = delete;
   wait_registration& operator=(const wait_registration&) = delete;
@@ -53,8 +55,15 @@ public:
   error begin_unregister();
 
   // Called by the dequeuer when the acknowledgement packet arrives: releases
-  // the one-shot wait on the event (non-blocking).
-  void on_acknowledged();
+  // the one-shot wait on the event (non-blocking; ERROR_IO_PENDING, the
+  // callback still returning, is success).
+  error on_acknowledged();
+
+  // Called on a thread-pool thread when a callback could not post its packet
+  // (the packet will never come): the owner of the wait must complete `op`
+  // by other means. Set before arm().
+  using post_failed_fn = std::function<void(operation& op, const error& why)>;
+  void on_post_failed(post_failed_fn fn) { post_failed_ = std::move(fn); }
 
   int current_state() const { return state_.load(); }
   operation& fired_op() { return fired_; }
@@ -68,8 +77,10 @@ public:
 private:
   static void CALLBACK on_signal(void* self, BOOLEAN timed_out);
   static void CALLBACK on_unregistered(void* self, BOOLEAN timed_out);
+  void post(operation& op);
 
-  HANDLE port_;
+  completion_port port_;
+  post_failed_fn post_failed_;
   unique_handle object_;      // our duplicate of the waited-on handle
   std::atomic<int> state_{armed};
   std::atomic<bool> unregister_started_{false};
