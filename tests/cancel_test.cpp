@@ -8,15 +8,18 @@
 #include <atomic>
 #include <random>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 using namespace iocaf;
 
 namespace {
 
-constexpr int twice_iterations = 2000;
-constexpr int after_completion_iterations = 2000;
-constexpr int racing_iterations = 8000;
-constexpr int reuse_rounds = 100;
+// Iterations per test; IOCAF_SOAK=N multiplies them.
+const int twice_iterations = 2000 * test::soak_factor();
+const int after_completion_iterations = 2000 * test::soak_factor();
+const int racing_iterations = 8000 * test::soak_factor();
+const int reuse_rounds = 100 * test::soak_factor();
 constexpr int reuse_batch = 100;
 
 class cancel : public test::runtime_test {
@@ -169,60 +172,85 @@ TEST_F(cancel, racing_completion) {
               racing_iterations, completed, aborted, static_cast<unsigned long long>(received));
 }
 
+// Thousands of short-lived operations whose memory is reused while old
+// packets may still be queued, and operations restarted while a packet of
+// their previous start is still queued: every completion must carry its own
+// start's tag, every stale packet must be counted, none delivered.
 TEST_F(cancel, address_reuse_with_packets_still_queued) {
   auto base = rt->stats();
   auto pipe = test::make_pipe_pair(core());
   ASSERT_TRUE(pipe);
   auto& port = core().port;
-  std::uint64_t expected_orphans = 0;
+  constexpr DWORD stale_tag = 1; // real tags are >= 2
+  std::uint64_t starts = 0;
+  std::uint64_t forged = 0;
   std::uint64_t delivered = 0;
   for (int round = 0; round < reuse_rounds; ++round) {
     caf::scoped_actor owner{*sys};
     owned_operations ops;
     ops.attach(rt->core(), owner->address());
+    std::unordered_map<std::uint64_t, DWORD> tag_of; // op id -> tag its current start posted
+    std::vector<io::operation_ptr> users;
+    auto post_tag = [&](const io::operation_ptr& op, DWORD tag) {
+      tag_of[op->id()] = tag;
+      ++starts;
+      return ops.start(op, nullptr, [&](io::operation& o) { return port.post(io::key_io, tag, o.overlapped()).code(); });
+    };
     for (int i = 0; i < reuse_batch; ++i) {
       if (i % 2 == 0) {
-        auto op = ops.make(io::op_kind::user, 16);
-        ASSERT_EQ(ops.start(op, nullptr, [&](io::operation& o) {
-          return port.post(io::key_io, static_cast<DWORD>(i), o.overlapped()).code();
-        }), 0u);
+        users.push_back(ops.make(io::op_kind::user, 16));
+        ASSERT_EQ(post_tag(users.back(), static_cast<DWORD>(2 + i)), 0u);
       } else {
         auto op = start_read(ops, pipe->server.get(), 16);
+        ++starts;
         op->cancel();
       }
     }
-    if (round % 2 == 0) {
-      // Owner collects every completion; each matches one of its operations.
-      for (int i = 0; i < reuse_batch; ++i) {
+    if (round % 2 == 1)
+      continue; // the owner goes away with its packets possibly still queued: orphans
+    auto collect = [&](int n) {
+      for (int i = 0; i < n; ++i) {
         auto c = next(owner, ops);
         ASSERT_TRUE(c);
         if (c->op->kind() == io::op_kind::user) {
-          EXPECT_EQ(c->bytes % 2, 0u);
+          ASSERT_NE(c->bytes, stale_tag) << "a stale packet was delivered";
+          EXPECT_EQ(c->bytes, tag_of[c->op->id()]) << "a completion of another start";
         }
         ++delivered;
       }
-      EXPECT_EQ(ops.pending(), 0u);
-    } else {
-      // Owner goes away with all packets possibly still queued: the memory
-      // must survive until the broker releases each as an orphan, and the
-      // next round's allocations will reuse freed addresses.
-      // (Packets dequeued before the owner dies still count as delivered.)
+    };
+    collect(reuse_batch);
+    // Restart every user operation while a duplicate packet of its previous
+    // start is queued (its start record held, as a queued packet's would be).
+    std::vector<io::start_record_ptr> previous;
+    for (auto& op : users) {
+      previous.push_back(op->current_start());
+      ASSERT_EQ(ops.start(op, nullptr, [](io::operation&) { return 0ul; }), 0u);
+      ++starts;
+      ASSERT_FALSE(port.post(io::key_io, stale_tag, &previous.back()->ov));
+      ++forged;
     }
+    for (auto& op : users) {
+      tag_of[op->id()] = static_cast<DWORD>(1000 + op->id() % 1000);
+      ASSERT_FALSE(port.post(io::key_io, tag_of[op->id()], op->overlapped()));
+    }
+    collect(static_cast<int>(users.size()));
+    EXPECT_EQ(ops.pending(), 0u);
   }
-  // Every operation ends exactly once: delivered to its owner, or (owner
-  // gone first) released by the broker as an orphan.
-  const std::uint64_t total = reuse_rounds * reuse_batch;
+  expected_unexpected = forged;
+  // Every start ends exactly once: delivered to its owner, or (owner gone
+  // first) released by the broker as an orphan.
   ASSERT_TRUE(test::wait_for_stats(*rt, [&](const broker_stats& s) {
-    return (s.completions - base.completions) + (s.orphans_released - base.orphans_released) == total
+    return (s.completions - base.completions) + (s.orphans_released - base.orphans_released) == starts
            && s.inflight == 0;
   }));
-  expected_orphans = rt->stats().orphans_released - base.orphans_released;
   auto s = rt->stats();
-  EXPECT_EQ(s.unexpected, 0u);
+  EXPECT_EQ(s.unexpected - base.unexpected, forged) << "a stale packet was not counted";
   EXPECT_EQ(s.live_operations, base.live_operations) << "operations leaked or freed twice";
-  std::printf("cancel.address_reuse: %d operations (%llu delivered, %llu orphaned), 0 unexpected\n",
-              reuse_rounds * reuse_batch, static_cast<unsigned long long>(delivered),
-              static_cast<unsigned long long>(expected_orphans));
+  std::printf("cancel.address_reuse: %llu starts (%llu delivered, %llu orphaned), %llu stale packets caught\n",
+              static_cast<unsigned long long>(starts), static_cast<unsigned long long>(delivered),
+              static_cast<unsigned long long>(s.orphans_released - base.orphans_released),
+              static_cast<unsigned long long>(forged));
 }
 
 } // namespace

@@ -3,7 +3,10 @@
 // reason; killed without the protocol, its operations become orphans that
 // the broker releases when their packets arrive.
 #include "actors/io_actor.hpp"
+#include "io/socket.hpp"
 #include "support.hpp"
+
+#include <vector>
 
 using namespace iocaf;
 
@@ -67,21 +70,15 @@ void expect_ready(caf::scoped_actor& self, int k) {
   ASSERT_TRUE(ok);
 }
 
-TEST_P(protocol, down_only_after_every_acknowledgement) {
-  auto [k, how] = GetParam();
-  auto base = rt->stats();
-  caf::scoped_actor self{*sys};
-  auto h = sys->spawn(holder, rt->core(), k, caf::actor{self});
-  self->monitor(h);
-  expect_ready(self, k);
-  EXPECT_EQ(rt->stats().inflight, k);
-
+// Ends holder h the way `how` says; returns the reason its DOWN must carry.
+caf::error end_holder(caf::scoped_actor& self, const caf::actor& h, ending how) {
+  auto& sys = self->home_system();
   caf::error expected;
   switch (how) {
     case ending::link_exit: {
       // A linked actor dies with a reason of its own; the holder inherits it.
       expected = make_error(errc::bad_input, "linked peer failed");
-      auto peer = sys->spawn([=](caf::event_based_actor* p) -> caf::behavior {
+      auto peer = sys.spawn([=](caf::event_based_actor* p) -> caf::behavior {
         p->link_to(h);
         return {[=](fail_atom) { p->quit(expected); }};
       });
@@ -97,6 +94,19 @@ TEST_P(protocol, down_only_after_every_acknowledgement) {
       self->send(h, fail_atom::value);
       break;
   }
+  return expected;
+}
+
+TEST_P(protocol, down_only_after_every_acknowledgement) {
+  auto [k, how] = GetParam();
+  auto base = rt->stats();
+  caf::scoped_actor self{*sys};
+  auto h = sys->spawn(holder, rt->core(), k, caf::actor{self});
+  self->monitor(h);
+  expect_ready(self, k);
+  EXPECT_EQ(rt->stats().inflight, k);
+
+  caf::error expected = end_holder(self, h, how);
   bool down = false;
   self->receive(
     [&](caf::down_msg& dm) {
@@ -115,6 +125,113 @@ TEST_P(protocol, down_only_after_every_acknowledgement) {
 
 INSTANTIATE_TEST_SUITE_P(k_pending, protocol,
                          ::testing::Combine(::testing::Values(1, 8, 64),
+                                            ::testing::Values(ending::link_exit, ending::close_message,
+                                                              ending::own_error)));
+
+// An io actor with K operations of every kind pending at once: K/4 reads
+// (nobody writes), K/4 writes (larger than the pipe's buffer, nobody reads),
+// K/4 accepts (nobody connects) and K/4 process-style waits (events nobody
+// sets).
+struct mixed_state {
+  io::unique_handle read_server, read_client, write_server, write_client;
+  io::unique_socket listener;
+  std::vector<io::unique_socket> accepted;
+  std::vector<io::unique_handle> events;
+  owned_operations ops; // after every handle and socket: released first
+};
+
+caf::behavior mixed_holder(caf::stateful_actor<mixed_state>* self, std::shared_ptr<io_core> core, int k,
+                           caf::actor observer) {
+  install_cancel_protocol(self, core);
+  auto& st = self->state;
+  auto fail = [=](const io::error& e) {
+    self->send(observer, make_error(e));
+    self->quit(make_error(e));
+    return caf::behavior{};
+  };
+  auto reads = test::make_pipe_pair(*core, "mixed-read");
+  auto writes = test::make_pipe_pair(*core, "mixed-write", 4096);
+  if (!reads || !writes)
+    return fail(io::error("pipe pair", ERROR_INVALID_HANDLE));
+  st.read_server = std::move(reads->server);
+  st.read_client = std::move(reads->client);
+  st.write_server = std::move(writes->server);
+  st.write_client = std::move(writes->client);
+  if (auto err = io::winsock_init())
+    return fail(err);
+  auto addr = io::parse_address("127.0.0.1", 0);
+  auto listener = io::open_tcp_socket(AF_INET);
+  if (!listener)
+    return fail(listener.err());
+  st.listener = std::move(*listener);
+  if (auto err = io::bind_socket(st.listener.get(), *addr))
+    return fail(err);
+  if (auto err = io::listen_socket(st.listener.get(), 16))
+    return fail(err);
+  if (auto err = core->port.associate(st.listener.handle()))
+    return fail(err);
+  for (int i = 0; i < k / 4; ++i) {
+    auto read = st.ops.make(io::op_kind::read, 32);
+    if (auto code = st.ops.start(read, st.read_server.get(), [](io::operation& o) { return io::start_read(o, o.target(), 32); }))
+      return fail(io::error("ReadFile", code));
+    auto write = st.ops.make(io::op_kind::write, 64 * 1024);
+    if (auto code = st.ops.start(write, st.write_server.get(), [](io::operation& o) { return io::start_write(o, o.target(), o.buffer().size()); }))
+      return fail(io::error("WriteFile", code));
+    auto sock = io::open_tcp_socket(AF_INET);
+    if (!sock)
+      return fail(sock.err());
+    auto accept = st.ops.make(io::op_kind::accept);
+    SOCKET l = st.listener.get();
+    SOCKET a = sock->get();
+    st.accepted.push_back(std::move(*sock));
+    if (auto code = st.ops.start(accept, st.listener.handle(), [l, a](io::operation& o) { return io::start_accept(o, l, a); }))
+      return fail(io::error("AcceptEx", code));
+    st.events.emplace_back(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+    if (!st.events.back())
+      return fail(io::last_error("CreateEventW"));
+    if (auto w = st.ops.watch(st.events.back().get()); !w)
+      return fail(w.err());
+  }
+  self->send(observer, ready_atom::value, static_cast<int>(st.ops.pending()));
+  return {
+    [=](const io_completed& msg) { self->state.ops.complete(msg); },
+    [=](close_atom) { shut_down(self, caf::exit_reason::normal); },
+    [=](fail_atom) { shut_down(self, make_error(errc::bad_input, "the holder's own error")); },
+  };
+}
+
+class protocol_mixed : public protocol {};
+
+TEST_P(protocol_mixed, down_only_after_every_acknowledgement_of_reads_writes_accepts_and_waits) {
+  auto [k, how] = GetParam();
+  auto base = rt->stats();
+  caf::scoped_actor self{*sys};
+  auto h = sys->spawn(mixed_holder, rt->core(), k, caf::actor{self});
+  self->monitor(h);
+  expect_ready(self, k);
+  ASSERT_EQ(rt->stats().inflight, k) << "some operation completed before the holder ended";
+
+  caf::error expected = end_holder(self, h, how);
+  bool down = false;
+  self->receive(
+    [&](caf::down_msg& dm) {
+      down = true;
+      EXPECT_EQ(dm.reason, expected) << describe(dm.reason);
+      // Every operation acknowledged before the DOWN: one completion per
+      // read, write and accept; two per wait (its fired operation, aborted,
+      // and the unregistration's acknowledgement).
+      auto s = rt->stats();
+      EXPECT_EQ(s.completions - base.completions, static_cast<std::uint64_t>(k / 4 * 5));
+      EXPECT_EQ(s.orphans_released - base.orphans_released, 0u);
+      EXPECT_EQ(s.inflight, 0);
+      EXPECT_EQ(s.pending_waits, base.pending_waits) << "a wait registration outlived its owner";
+    },
+    caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+  ASSERT_TRUE(down);
+}
+
+INSTANTIATE_TEST_SUITE_P(k_pending, protocol_mixed,
+                         ::testing::Combine(::testing::Values(4, 64),
                                             ::testing::Values(ending::link_exit, ending::close_message,
                                                               ending::own_error)));
 

@@ -17,6 +17,20 @@ namespace iocaf::test {
 
 constexpr auto timeout = std::chrono::seconds(30);
 
+// IOCAF_SOAK=N multiplies the race suites' iteration counts (default 1, at
+// most 10000): a soak run, not CI's.
+inline int soak_factor() {
+  static const int factor = [] {
+    wchar_t text[16] = {};
+    DWORD n = GetEnvironmentVariableW(L"IOCAF_SOAK", text, 16);
+    if (n == 0 || n >= 16)
+      return 1;
+    int v = _wtoi(text);
+    return v < 1 ? 1 : (v > 10000 ? 10000 : v);
+  }();
+  return factor;
+}
+
 // One actor system per test program, never destroyed: creating and
 // destroying a CAF actor system per test hung intermittently under Wine
 // (in ~actor_system, after every actor had gone). Each test still gets its
@@ -126,9 +140,12 @@ inline std::string unique_pipe_name(const char* what) {
          + std::to_string(counter.fetch_add(1));
 }
 
-inline std::optional<pipe_pair> make_pipe_pair(io_core& core, const char* what = "pair") {
+inline std::optional<pipe_pair> make_pipe_pair(io_core& core, const char* what = "pair",
+                                               DWORD buffer_size = 64 * 1024) {
   auto name = unique_pipe_name(what);
-  auto server = io::create_pipe_instance(name, {});
+  io::pipe_instance_options opts;
+  opts.buffer_size = buffer_size;
+  auto server = io::create_pipe_instance(name, opts);
   if (!server) {
     ADD_FAILURE() << server.err().to_string();
     return std::nullopt;
@@ -147,6 +164,21 @@ inline std::optional<pipe_pair> make_pipe_pair(io_core& core, const char* what =
     return std::nullopt;
   }
   return pipe_pair{std::move(*server), std::move(*client)};
+}
+
+// Polls pred (a state that changes without a message, e.g. the runtime's
+// list of io actors) until it holds or the timeout passes (then fails loudly).
+template <class Pred>
+bool eventually(Pred pred, const char* what, std::chrono::milliseconds within = timeout) {
+  auto until = std::chrono::steady_clock::now() + within;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= until) {
+      ADD_FAILURE() << "timed out waiting until " << what;
+      return false;
+    }
+    SwitchToThread();
+  }
+  return true;
 }
 
 // Polls the broker's counters until pred holds or the timeout passes (then
