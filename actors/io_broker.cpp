@@ -33,23 +33,26 @@ public:
         log_->critical("{}; the broker stops", n.err().to_string());
         break;
       }
+      std::size_t wakes = 0;
       for (std::size_t i = 0; i < *n; ++i)
-        dispatch(entries[i]);
-      drain_mailbox();
+        wakes += dispatch(entries[i]) ? 1 : 0;
+      if (wakes > 0)
+        read_mailbox(wakes);
     }
     report_leftovers();
   }
 
 private:
-  void dispatch(const OVERLAPPED_ENTRY& e) {
+  // Returns true for a wake packet (a control message waits in the mailbox).
+  bool dispatch(const OVERLAPPED_ENTRY& e) {
     if (e.lpOverlapped == nullptr) {
       if (e.lpCompletionKey == io::key_wake) {
         core_->wakes.fetch_add(1);
-      } else {
-        core_->unexpected.fetch_add(1);
-        log_->error("unexpected packet without OVERLAPPED, key {}", e.lpCompletionKey);
+        return true;
       }
-      return;
+      core_->unexpected.fetch_add(1);
+      log_->error("unexpected packet without OVERLAPPED, key {}", e.lpCompletionKey);
+      return false;
     }
     core_->packets.fetch_add(1);
     auto entry = core_->table.take(e.lpOverlapped);
@@ -58,7 +61,7 @@ private:
       log_->error("unexpected packet: unknown OVERLAPPED {} (key {}, {} bytes)",
                   static_cast<void*>(e.lpOverlapped), e.lpCompletionKey,
                   e.dwNumberOfBytesTransferred);
-      return;
+      return false;
     }
     // The packet's OVERLAPPED names one start record; the operation must
     // still be at that start. Otherwise the packet belongs to an earlier start.
@@ -68,20 +71,26 @@ private:
       core_->stale.fetch_add(1);
       log_->error("stale packet: op#{} is at generation {}, the packet's start was generation {}", op.id(),
                   op.generation(), entry->generation);
-      return;
+      return false;
     }
     auto error = io::win32_from_status(static_cast<long>(e.lpOverlapped->Internal));
     core_->complete(*entry, e.dwNumberOfBytesTransferred, static_cast<std::uint32_t>(error));
+    return false;
   }
 
-  void drain_mailbox() {
-    bool more = true;
-    while (more) {
+  // Every control message is sent before its wake packet is posted, so when
+  // a wake is dequeued its message is already in the mailbox: read exactly
+  // that many, each without waiting. Never receive on an empty mailbox: CAF
+  // turns after(0) into a timed wait, and under Wine every timed wait lasts a
+  // whole timer tick (~1.2 ms, DESIGN.md §4), which once sat on every packet.
+  void read_mailbox(std::size_t messages) {
+    for (std::size_t i = 0; i < messages && !self_->mailbox().empty(); ++i)
       self_->receive(
         [&](stats_atom) { return core_->stats(); },
         [&](stop_atom, std::int64_t bound_ms) { begin_stop(bound_ms); },
-        caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
-    }
+        caf::after(std::chrono::seconds(0)) >> [&] {
+          log_->warn("a wake packet without its control message");
+        });
   }
 
   void begin_stop(std::int64_t bound_ms) {
