@@ -37,7 +37,11 @@ struct pending_write {
 };
 
 struct process_state {
-  io::child_process child; // the handles, declared before ops: closed after it
+  // The handles, declared before ops: closed after it, however the actor
+  // ends. Even killed with its exit wait still unregistering, the process
+  // handle may close: the wait waits on its own duplicate of it
+  // (io::wait_registration::arm). Closing the job kills the child.
+  io::child_process child;
   owned_operations ops;
   process_actor_options opts;
   std::shared_ptr<spdlog::logger> log;
@@ -53,17 +57,6 @@ struct process_state {
   bool stopping = false;
   bool terminated = false;
   caf::error stop_reason;
-
-  ~process_state() {
-    // Killed without the protocol: the exit wait may still be unregistering
-    // and its handle must outlive that, so it is left open (the job, closed
-    // below, still kills the child).
-    if (ops.pending() > 0 && child.process) {
-      ops.core().log->debug("pid {}: gone with {} operations pending; leaving its process handle open", child.pid,
-                            ops.pending());
-      child.process.release();
-    }
-  }
 };
 
 using process_self = caf::stateful_actor<process_state>*;

@@ -364,11 +364,12 @@ TEST_F(supervisor_test, runtime_kill_of_supervised_process_ends_supervisor_in_or
   child_spec deaf;
   deaf.id = "deaf";
   auto core = rt->core();
-  deaf.start = [core](caf::actor_system& s) {
+  auto start_retries = std::make_shared<int>(0);
+  deaf.start = [core, start_retries](caf::actor_system& s) {
     process_actor_options o;
     o.spawn = test::child_options({"sleep", "600000"});
     o.grace = std::chrono::seconds(60); // still draining at the bound
-    return spawn_process(s, core, o);
+    return test::spawn_process_retrying(s, core, o, *start_retries);
   };
   start({restart_strategy::one_for_one, 3, std::chrono::seconds(60)}, {worker_spec("w"), deaf});
   EXPECT_EQ(events(2), (std::vector<std::string>{"started:w", "started:deaf"}));
