@@ -392,6 +392,29 @@ TEST_F(process, process_handle_count_back_after_kills) {
   EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 
+// An exit code that cannot be read is an error naming the call, the Win32
+// code and its text -- not exit code 4294967295. Provoked honestly: a handle
+// to an exited child without query rights (SYNCHRONIZE only).
+TEST(process_exit_code, unreadable_exit_code_is_an_error) {
+  auto o = child_options({"sleep", "0", "7"});
+  auto c = io::start_process(o);
+  ASSERT_TRUE(c) << c.err().to_string();
+  ASSERT_EQ(WaitForSingleObject(c->process.get(), 30000), WAIT_OBJECT_0);
+  auto code = io::exit_code(c->process.get());
+  ASSERT_TRUE(code) << code.err().to_string();
+  EXPECT_EQ(*code, 7u);
+  HANDLE sync_only = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), c->process.get(), GetCurrentProcess(), &sync_only, SYNCHRONIZE,
+                              FALSE, 0))
+    << io::last_error("DuplicateHandle").to_string();
+  io::unique_handle guard{sync_only};
+  auto denied = io::exit_code(sync_only);
+  ASSERT_FALSE(denied) << "read exit code " << *denied << " through a handle without query rights";
+  EXPECT_EQ(denied.err().code(), static_cast<unsigned long>(ERROR_ACCESS_DENIED));
+  EXPECT_NE(denied.err().to_string().find("GetExitCodeProcess"), std::string::npos) << denied.err().to_string();
+  EXPECT_FALSE(denied.err().message().empty());
+}
+
 TEST_F(process, only_the_stdio_handles_are_inherited) {
   // An inheritable event the child must not get (PROC_THREAD_ATTRIBUTE_HANDLE_LIST).
   SECURITY_ATTRIBUTES sa{sizeof(sa), nullptr, TRUE};
