@@ -37,7 +37,11 @@ struct pending_write {
 };
 
 struct process_state {
-  io::child_process child; // the handles, declared before ops: closed after it
+  // The handles, declared before ops: closed after it, however the actor
+  // ends. Even killed with its exit wait still unregistering, the process
+  // handle may close: the wait waits on its own duplicate of it
+  // (io::wait_registration::arm). Closing the job kills the child.
+  io::child_process child;
   owned_operations ops;
   process_actor_options opts;
   std::shared_ptr<spdlog::logger> log;
@@ -49,21 +53,11 @@ struct process_state {
   bool close_stdin_wanted = false;
   bool exited = false;
   std::uint32_t exit_code = 0;
+  caf::error exit_error; // the exit code could not be read
   bool reported = false;
   bool stopping = false;
   bool terminated = false;
   caf::error stop_reason;
-
-  ~process_state() {
-    // Killed without the protocol: the exit wait may still be unregistering
-    // and its handle must outlive that, so it is left open (the job, closed
-    // below, still kills the child).
-    if (ops.pending() > 0 && child.process) {
-      ops.core().log->debug("pid {}: gone with {} operations pending; leaving its process handle open", child.pid,
-                            ops.pending());
-      child.process.release();
-    }
-  }
 };
 
 using process_self = caf::stateful_actor<process_state>*;
@@ -123,8 +117,10 @@ void maybe_report(process_self self, bool force) {
   flush_partial(self, st.out);
   flush_partial(self, st.err);
   st.reported = true;
-  process_exited msg{pid_of(self), st.exit_code, st.terminated, complete, st.out.bytes, st.err.bytes};
-  st.log->debug("pid {} exited with code {} ({}), {} + {} bytes of output{}", msg.pid, msg.exit_code,
+  process_exited msg{pid_of(self), st.exit_code, st.exit_error ? describe(st.exit_error) : std::string{},
+                     st.terminated, complete, st.out.bytes, st.err.bytes};
+  st.log->debug("pid {} exited with code {} ({}), {} + {} bytes of output{}", msg.pid,
+                msg.exit_error.empty() ? std::to_string(msg.exit_code) : msg.exit_error,
                 msg.terminated ? "terminated" : "on its own", msg.stdout_bytes, msg.stderr_bytes,
                 complete ? "" : ", output incomplete");
   send_handler(self, caf::make_message(msg));
@@ -252,6 +248,8 @@ void finish(process_self self) {
   caf::error reason;
   if (st.stopping)
     reason = st.stop_reason;
+  else if (st.exit_error)
+    reason = st.exit_error;
   else if (st.exit_code != 0)
     reason = make_exit_error(st.opts.spawn.program, pid_of(self), st.exit_code);
   shut_down(self, std::move(reason));
@@ -279,13 +277,16 @@ void on_exit_wait(process_self self, const owned_operations::completion& c) {
     return;
   if (c.error != 0) // cancelled: only during the cancel protocol
     return;
-  DWORD code = 0;
-  if (!GetExitCodeProcess(st.child.process.get(), &code)) {
-    st.log->error("pid {}: {}", pid_of(self), io::last_error("GetExitCodeProcess").to_string());
-    code = static_cast<DWORD>(-1);
+  auto code = io::exit_code(st.child.process.get());
+  if (!code) {
+    // Not a made-up exit code: the reason says what failed.
+    st.log->error("pid {}: {}", pid_of(self), code.err().to_string());
+    st.exit_error = make_error(errc::win32, "program \"" + st.opts.spawn.program + "\" (pid " +
+                                              std::to_string(pid_of(self)) + ") exited, but its exit code is unknown: " +
+                                              code.err().to_string());
   }
   st.exited = true;
-  st.exit_code = code;
+  st.exit_code = code ? *code : 0;
   if (st.child.stdin_w && !st.writing)
     st.child.stdin_w.reset(); // nobody reads it any more
   maybe_report(self, false);

@@ -12,8 +12,9 @@
 // `grace` to leave, then TerminateProcess; then the cancel protocol.
 //
 // It quits with exit_reason::normal when the child exited with code 0 on its
-// own, with a process_exit error naming the program and code otherwise, and
-// with the stop reason when it was stopped.
+// own, with a process_exit error naming the program and code otherwise (an
+// errc::win32 error if the exit code could not be read), and with the stop
+// reason when it was stopped.
 #include "actors/io_actor.hpp"
 #include "io/process.hpp"
 
@@ -51,7 +52,8 @@ typename Inspector::result_type inspect(Inspector& f, process_output& x) {
 
 struct process_exited {
   std::uint32_t pid = 0;
-  std::uint32_t exit_code = 0;
+  std::uint32_t exit_code = 0;  // meaningless if exit_error is set
+  std::string exit_error;       // the exit code could not be read: the Win32 call, code and text
   bool terminated = false;      // we ended it with TerminateProcess
   bool output_complete = true;  // both outputs reached end-of-file before this message
   std::uint64_t stdout_bytes = 0;
@@ -59,8 +61,8 @@ struct process_exited {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, process_exited& x) {
-  return f(caf::meta::type_name("process_exited"), x.pid, x.exit_code, x.terminated, x.output_complete,
-           x.stdout_bytes, x.stderr_bytes);
+  return f(caf::meta::type_name("process_exited"), x.pid, x.exit_code, x.exit_error, x.terminated,
+           x.output_complete, x.stdout_bytes, x.stderr_bytes);
 }
 
 // Bytes for the child's stdin. Send it as a request: the answer (the byte

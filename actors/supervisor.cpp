@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <unordered_set>
 
 namespace iocaf {
 
@@ -75,10 +74,20 @@ struct supervisor_state {
   std::deque<std::string> stop_queue;
   std::vector<std::string> restart_group;
   std::vector<std::pair<std::string, caf::error>> deferred_exits;
-  // Every child actor ever started: their exit messages (from the links)
-  // are not requests to stop; their DOWN messages tell of their deaths.
-  std::unordered_set<caf::actor_id> started_ids;
   std::shared_ptr<spdlog::logger> log;
+
+  // The supervisor ended without stopping its children (killed, or an
+  // exception): none may outlive it. CAF destroys the state whenever the
+  // actor terminates, so this is its at-exit hook. (After an orderly
+  // shutdown no child is running any more.)
+  ~supervisor_state() {
+    for (auto& c : children)
+      if (c.actor) {
+        if (log)
+          log->warn("supervisor gone with child \"{}\" running: killing it", c.spec.id);
+        caf::anon_send_exit(c.actor, caf::exit_reason::kill);
+      }
+  }
 };
 
 using sup = caf::stateful_actor<supervisor_state>*;
@@ -133,11 +142,11 @@ bool start_child(sup self, child& c, caf::error* failure = nullptr) {
   c.actor = std::move(*a);
   c.terminating = false;
   c.killed = false;
-  // The link takes the child down with us if we are killed; the monitor tells
-  // us of its end (CAF drops a link once an exit message crossed it).
-  self->link_to(c.actor);
+  // Monitored, not linked: CAF sends exit_reason::kill over a link unchanged
+  // and no exit handler can trap it, so a child killed by anyone would kill
+  // us and every sibling. Its DOWN is a child failure; if we die first, our
+  // state's destructor kills it.
   self->monitor(c.actor);
-  self->state.started_ids.insert(c.actor.id());
   emit(self, supervisor_event_kind::started, c.spec.id, c.actor.address());
   return true;
 }
@@ -296,10 +305,11 @@ void begin_shutdown(sup self, caf::error reason) {
 }
 
 void on_exit(sup self, caf::exit_msg& msg) {
-  // From a child (through its link): its DOWN message is what counts.
-  if (self->state.started_ids.count(msg.source.id()) > 0)
+  // From a child (it is not linked, so an explicit send_exit): not a request
+  // to stop; its death, if it dies, comes as a DOWN message.
+  if (find(self, msg.source) != nullptr)
     return;
-  // Not a child: our parent (or the runtime) wants us gone.
+  // Not a child: our parent (or a link of ours) wants us gone.
   begin_shutdown(self, std::move(msg.reason));
 }
 

@@ -6,9 +6,12 @@
 // naming the child), shutdown in reverse start order with a per-child
 // timeout before a kill, and children added and removed at run time.
 //
-// The supervisor links to its children and traps exits, as OTP does: an
-// exit from a child is a child's death; an exit from anyone else (its parent,
-// the runtime) shuts it down, children first.
+// The supervisor monitors its children and traps exits: a child's death, for
+// any reason and from anyone (even exit_reason::kill), is a child failure for
+// the restart strategy; an exit message from anyone but a child (its parent,
+// a link) shuts it down, children first. Unlike OTP it does not link to its
+// children (CAF forwards kill over links untrappably); if the supervisor is
+// killed anyway, it kills its running children as it goes.
 #include "io/log.hpp"
 
 #include <caf/all.hpp>
@@ -31,7 +34,7 @@ enum class restart_type : std::uint8_t {
 struct child_spec {
   std::string id;
   // Starts the child (any actor: a process actor, a server, ...). The
-  // supervisor links to it. An error (or an invalid actor) is a failed start.
+  // supervisor monitors it. An error (or an invalid actor) is a failed start.
   std::function<caf::expected<caf::actor>(caf::actor_system&)> start;
   restart_type restart = restart_type::permanent;
   // On shutdown: how long the child gets after its exit message before it is

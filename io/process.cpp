@@ -284,4 +284,11 @@ bool process_running(HANDLE process) {
   return WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
 }
 
+result<DWORD> exit_code(HANDLE process) {
+  DWORD code = 0;
+  if (!GetExitCodeProcess(process, &code))
+    return last_error("GetExitCodeProcess");
+  return code;
+}
+
 } // namespace iocaf::io

@@ -70,4 +70,7 @@ result<child_process> start_process(const process_options& opts);
 // Whether a process is still running (non-blocking).
 bool process_running(HANDLE process);
 
+// The exit code of a process (GetExitCodeProcess; STILL_ACTIVE while it runs).
+result<DWORD> exit_code(HANDLE process);
+
 } // namespace iocaf::io

@@ -7,7 +7,10 @@
 
 #include <tlhelp32.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,36 @@ inline io::process_options child_options(std::vector<std::string> args) {
   o.program = helper_program("proc_child.exe");
   o.args = std::move(args);
   return o;
+}
+
+// Wine 8's CreateProcessW fails now and then with ERROR_INTERNAL_ERROR
+// (1359): ntdll's NtCreateUserProcess returns STATUS_INTERNAL_ERROR when the
+// new process ended in its start-up without reporting success or an exit
+// code. Seen about once in a few thousand starts, and no more often late in a
+// long run than early (see the wait race soak), so nothing of ours
+// accumulates. Tests retry such a start, count each retry, report the count
+// and fail past start_retry_budget().
+constexpr unsigned long wine_start_glitch = ERROR_INTERNAL_ERROR;
+constexpr int max_retries_per_start = 3;
+inline int start_retry_budget(int starts) {
+  return 3 + starts / 100;
+}
+
+// spawn_process, retried on the Wine start-up failure above (the Win32 code
+// is only in the error's text: "CreateProcessW(...) failed: 1359 (...)").
+inline caf::expected<caf::actor> spawn_process_retrying(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                                        const process_actor_options& opts, int& retries) {
+  auto p = spawn_process(sys, core, opts);
+  for (int attempt = 0; !p && attempt < max_retries_per_start; ++attempt) {
+    auto text = describe(p.error());
+    if (text.find("CreateProcessW") == std::string::npos ||
+        text.find("failed: " + std::to_string(wine_start_glitch) + " (") == std::string::npos)
+      break;
+    std::printf("[ info ] start failed, retrying: %s\n", text.c_str());
+    ++retries;
+    p = spawn_process(sys, core, opts);
+  }
+  return p;
 }
 
 struct run_result {
@@ -107,6 +140,86 @@ inline std::size_t live_children_named(const std::wstring& exe) {
       ++n;
   CloseHandle(snap);
   return n;
+}
+
+// The handles open in this process, by object type ("Process", "Job",
+// "File", "Event", ...), from the system's handle table
+// (SystemExtendedHandleInformation) and NtQueryObject. Not
+// GetProcessHandleCount: under Wine 8 it succeeds and reports 0. A handle
+// closed between the two queries is counted as "?". On a failed query the
+// test fails and the map is empty.
+inline std::map<std::wstring, long> handles_by_type() {
+  struct entry {
+    void* object;
+    ULONG_PTR pid;
+    ULONG_PTR handle;
+    ULONG access;
+    USHORT creator_back_trace;
+    USHORT type_index;
+    ULONG attributes;
+    ULONG reserved;
+  };
+  struct table {
+    ULONG_PTR count;
+    ULONG_PTR reserved;
+    entry handles[1];
+  };
+  struct type_name { // the head of OBJECT_TYPE_INFORMATION: a UNICODE_STRING
+    USHORT length;
+    USHORT maximum_length;
+    wchar_t* buffer;
+  };
+  using query_system_fn = LONG(NTAPI*)(ULONG, void*, ULONG, ULONG*);
+  using query_object_fn = LONG(NTAPI*)(HANDLE, ULONG, void*, ULONG, ULONG*);
+  constexpr ULONG system_extended_handle_information = 64;
+  constexpr ULONG object_type_information = 2;
+  constexpr LONG status_info_length_mismatch = static_cast<LONG>(0xC0000004);
+  std::map<std::wstring, long> out;
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  auto query_system = reinterpret_cast<query_system_fn>(
+    reinterpret_cast<void*>(GetProcAddress(ntdll, "NtQuerySystemInformation")));
+  auto query_object =
+    reinterpret_cast<query_object_fn>(reinterpret_cast<void*>(GetProcAddress(ntdll, "NtQueryObject")));
+  if (query_system == nullptr || query_object == nullptr) {
+    ADD_FAILURE() << io::last_error("GetProcAddress(ntdll)").to_string();
+    return out;
+  }
+  std::vector<char> buf(1 << 16);
+  LONG status = 0;
+  for (;;) {
+    ULONG needed = 0;
+    status = query_system(system_extended_handle_information, buf.data(), static_cast<ULONG>(buf.size()), &needed);
+    if (status != status_info_length_mismatch)
+      break;
+    buf.resize(std::max<std::size_t>(buf.size() * 2, needed + 4096));
+  }
+  if (status != 0) {
+    ADD_FAILURE() << "NtQuerySystemInformation(SystemExtendedHandleInformation) failed: NTSTATUS 0x" << std::hex
+                  << static_cast<unsigned long>(status);
+    return out;
+  }
+  auto* t = reinterpret_cast<const table*>(buf.data());
+  for (ULONG_PTR i = 0; i < t->count; ++i) {
+    if (t->handles[i].pid != GetCurrentProcessId())
+      continue;
+    alignas(8) char info[1024] = {};
+    ULONG n = 0;
+    auto h = reinterpret_cast<HANDLE>(t->handles[i].handle);
+    if (query_object(h, object_type_information, info, sizeof(info), &n) != 0) {
+      ++out[L"?"];
+      continue;
+    }
+    auto* name = reinterpret_cast<const type_name*>(info);
+    ++out[std::wstring(name->buffer, name->length / sizeof(wchar_t))];
+  }
+  return out;
+}
+
+inline std::string to_string(const std::map<std::wstring, long>& counts) {
+  std::string s;
+  for (auto& kv : counts)
+    s += (s.empty() ? "" : " ") + io::narrow(kv.first) + "=" + std::to_string(kv.second);
+  return s;
 }
 
 } // namespace iocaf::test

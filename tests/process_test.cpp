@@ -311,6 +311,110 @@ TEST_F(process, kill_without_protocol_still_kills_the_child) {
   }
 }
 
+// Killed process actors (children alive, both reads and the exit wait
+// pending) leave no handle behind: the exit wait runs on its own duplicate of
+// the process handle, so the actor closes its own however it ends.
+TEST_F(process, process_handle_count_back_after_kills) {
+  expect_clean_shutdown = true;
+  caf::scoped_actor self{*sys};
+  constexpr int batch = 20;
+  constexpr int batches = 10;
+  int start_retries = 0;
+  // Spawns `batch` actors on sleeping children, waits for each to start (its
+  // reads are in flight then), kills them all and waits for their DOWNs.
+  auto spawn_and_kill_batch = [&] {
+    std::vector<caf::actor> actors;
+    for (int i = 0; i < batch; ++i) {
+      process_actor_options o;
+      o.spawn = child_options({"sleep", "600000"});
+      o.handler = caf::actor{self};
+      auto p = test::spawn_process_retrying(*sys, rt->core(), o, start_retries);
+      ASSERT_TRUE(p) << describe(p.error());
+      self->monitor(*p);
+      actors.push_back(*p);
+    }
+    for (int started = 0; started < batch;) {
+      bool timed_out = false;
+      self->receive([&](process_started&) { ++started; }, caf::after(test::timeout) >> [&] { timed_out = true; });
+      ASSERT_FALSE(timed_out) << started << " of " << batch << " started";
+    }
+    for (auto& a : actors)
+      self->send_exit(a, caf::exit_reason::kill);
+    for (int down = 0; down < batch;) {
+      bool timed_out = false;
+      self->receive([&](caf::down_msg&) { ++down; }, [](process_exited&) {},
+                    caf::after(test::timeout) >> [&] { timed_out = true; });
+      ASSERT_FALSE(timed_out) << down << " of " << batch << " DOWN";
+    }
+  };
+  auto base = rt->stats();
+  // Warm-up: one batch, so that lazily made handles (thread-pool wait
+  // threads, CAF's and the broker's) exist before the count is taken.
+  spawn_and_kill_batch();
+  if (HasFatalFailure())
+    return;
+  // Each killed actor orphans exactly four operations: its two reads
+  // (cancelled) and its wait's two (the wait was armed: no fired packet
+  // comes, the broker releases the fired operation with the unregistration).
+  ASSERT_TRUE(test::wait_for_stats(*rt, [&](const broker_stats& s) {
+    return s.orphans_released - base.orphans_released == 4u * batch && s.inflight == 0 &&
+           s.pending_waits == base.pending_waits && s.live_operations == base.live_operations;
+  }));
+  auto before = test::handles_by_type();
+  ASSERT_FALSE(before.empty());
+  auto warm = rt->stats();
+  for (int b = 0; b < batches; ++b) {
+    spawn_and_kill_batch();
+    if (HasFatalFailure())
+      return;
+  }
+  ASSERT_TRUE(test::wait_for_stats(*rt, [&](const broker_stats& s) {
+    return s.orphans_released - warm.orphans_released == 4u * batch * batches && s.inflight == 0 &&
+           s.pending_waits == base.pending_waits && s.live_operations == base.live_operations;
+  }));
+  auto after = test::handles_by_type();
+  std::printf("[ info ] handles before %d killed process actors: %s\n", batch * batches,
+              test::to_string(before).c_str());
+  std::printf("[ info ] handles after: %s\n", test::to_string(after).c_str());
+  // Every kind of handle is back to its count, except events: a contended
+  // std::mutex (winpthreads) gets an event that lives as long as the mutex,
+  // so CAF's and spdlog's mutexes add or drop events from run to run (seen:
+  // -1 to +3 around 200 kills, +2 around 600). The events the waits own
+  // (their acknowledgement events) are covered by pending_waits above.
+  // "?": handles closed between the two queries, in flux likewise.
+  for (auto* m : {&before, &after}) {
+    m->erase(L"Event");
+    m->erase(L"?");
+  }
+  EXPECT_EQ(test::to_string(after), test::to_string(before)) << "handles leaked by killed process actors";
+  std::printf("[ info ] %d start retries (Wine's CreateProcessW 1359)\n", start_retries);
+  EXPECT_LE(start_retries, test::start_retry_budget(batch * (batches + 1)));
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+}
+
+// An exit code that cannot be read is an error naming the call, the Win32
+// code and its text -- not exit code 4294967295. Provoked honestly: a handle
+// to an exited child without query rights (SYNCHRONIZE only).
+TEST(process_exit_code, unreadable_exit_code_is_an_error) {
+  auto o = child_options({"sleep", "0", "7"});
+  auto c = io::start_process(o);
+  ASSERT_TRUE(c) << c.err().to_string();
+  ASSERT_EQ(WaitForSingleObject(c->process.get(), 30000), WAIT_OBJECT_0);
+  auto code = io::exit_code(c->process.get());
+  ASSERT_TRUE(code) << code.err().to_string();
+  EXPECT_EQ(*code, 7u);
+  HANDLE sync_only = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), c->process.get(), GetCurrentProcess(), &sync_only, SYNCHRONIZE,
+                              FALSE, 0))
+    << io::last_error("DuplicateHandle").to_string();
+  io::unique_handle guard{sync_only};
+  auto denied = io::exit_code(sync_only);
+  ASSERT_FALSE(denied) << "read exit code " << *denied << " through a handle without query rights";
+  EXPECT_EQ(denied.err().code(), static_cast<unsigned long>(ERROR_ACCESS_DENIED));
+  EXPECT_NE(denied.err().to_string().find("GetExitCodeProcess"), std::string::npos) << denied.err().to_string();
+  EXPECT_FALSE(denied.err().message().empty());
+}
+
 TEST_F(process, only_the_stdio_handles_are_inherited) {
   // An inheritable event the child must not get (PROC_THREAD_ATTRIBUTE_HANDLE_LIST).
   SECURITY_ATTRIBUTES sa{sizeof(sa), nullptr, TRUE};
@@ -398,14 +502,7 @@ TEST_F(process, children_exit_while_their_actors_stop) {
     o.grace = std::chrono::milliseconds(grace_pick == 0 ? 0 : grace_pick == 1 ? 15 : 2000);
     o.output_bound = std::chrono::milliseconds(500);
     o.handler = caf::actor{self};
-    auto p = spawn_process(*sys, rt->core(), o);
-    for (int attempt = 0; !p && attempt < 3; ++attempt) {
-      // Wine's CreateProcessW fails now and then under this load (seen: 1359,
-      // ERROR_INTERNAL_ERROR, about once in a few thousand): counted, retried.
-      std::printf("[ info ] start failed, retrying: %s\n", describe(p.error()).c_str());
-      ++start_failures;
-      p = spawn_process(*sys, rt->core(), o);
-    }
+    auto p = test::spawn_process_retrying(*sys, rt->core(), o, start_failures);
     if (!p) {
       ADD_FAILURE() << describe(p.error());
       return;
@@ -488,7 +585,7 @@ TEST_F(process, children_exit_while_their_actors_stop) {
   std::printf("[ info ] %zu of %zu exited children still have an open process object; %d start retries\n",
               lingering, pids.size(), start_failures);
   EXPECT_EQ(lingering, 0u) << "process handles leaked";
-  EXPECT_LE(start_failures, 5);
+  EXPECT_LE(start_failures, test::start_retry_budget(total));
   std::printf("[ info ] job ActiveProcesses after all exits: %lu (process list: %zu)\n", *active, alive);
 }
 

@@ -3,6 +3,7 @@
 #include "actors/supervisor.hpp"
 #include "process_support.hpp"
 
+#include <map>
 #include <random>
 
 using namespace iocaf;
@@ -286,6 +287,114 @@ TEST_F(supervisor_test, a_child_that_cannot_start_fails_the_supervisor) {
   EXPECT_EQ(events(3), (std::vector<std::string>{"started:a", "start_failed:bad", "terminated:a"}));
   auto reason = wait_down(sup);
   EXPECT_NE(supervisor_error_text(reason).find("\"bad\""), std::string::npos) << describe(reason);
+}
+
+// A kill from a third actor is the child's death like any other: CAF sends
+// exit_reason::kill over links unchanged and no exit handler can trap it, so
+// a linked supervisor used to die with it, taking every sibling along.
+TEST_F(supervisor_test, third_party_kill_of_child_is_a_child_failure) {
+  start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)},
+        {worker_spec("a"), worker_spec("b"), worker_spec("c")});
+  EXPECT_EQ(events(3), (std::vector<std::string>{"started:a", "started:b", "started:c"}));
+  auto a = child_actor("a"), b = child_actor("b"), c = child_actor("c");
+  (*self)->monitor(a);
+  (*self)->monitor(c);
+  {
+    caf::scoped_actor third{*sys};
+    third->send_exit(b, caf::exit_reason::kill);
+  }
+  auto e = next_event();
+  EXPECT_EQ(std::string(to_string(e.kind)) + ":" + e.child, "exited:b");
+  EXPECT_EQ(e.reason, describe(caf::make_error(caf::exit_reason::kill)));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:b"}));
+  // The supervisor answers (it is alive) and the siblings are the same actors.
+  auto list = children();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].actor, a);
+  EXPECT_NE(list[1].actor, b);
+  EXPECT_TRUE(list[1].actor);
+  EXPECT_EQ(list[1].restarts, 1u);
+  EXPECT_EQ(list[2].actor, c);
+  // Nothing died besides b: no DOWN for the supervisor or a sibling is queued.
+  bool any_down = false;
+  (*self)->receive([&](caf::down_msg& dm) {
+                     any_down = true;
+                     ADD_FAILURE() << "DOWN from actor#" << dm.source.id() << ": " << describe(dm.reason);
+                   },
+                   caf::after(std::chrono::milliseconds(0)) >> [] {});
+  EXPECT_FALSE(any_down);
+}
+
+// The other half of the guarantee: a supervisor that is killed takes its
+// children with it (it cannot stop them in order, but none may survive it).
+TEST_F(supervisor_test, killed_supervisor_kills_its_children) {
+  start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto a = child_actor("a"), b = child_actor("b");
+  (*self)->monitor(a);
+  (*self)->monitor(b);
+  (*self)->send_exit(sup, caf::exit_reason::kill);
+  std::map<caf::actor_id, caf::error> downs;
+  while (downs.size() < 3) {
+    bool timed_out = false;
+    (*self)->receive([&](caf::down_msg& dm) { downs[dm.source.id()] = dm.reason; }, [](supervisor_event&) {},
+                     caf::after(test::timeout) >> [&] { timed_out = true; });
+    if (timed_out) {
+      ADD_FAILURE() << "only " << downs.size() << " of 3 DOWN messages (supervisor and two children)";
+      break;
+    }
+  }
+  EXPECT_EQ(downs[sup.id()], caf::exit_reason::kill);
+  EXPECT_EQ(downs[a.id()], caf::exit_reason::kill);
+  EXPECT_EQ(downs[b.id()], caf::exit_reason::kill);
+  sup = nullptr;
+}
+
+// The runtime's shutdown kills io actors still draining at its bound (step 2
+// in actors/runtime.cpp). A supervised process actor killed that way is a
+// child failure like any other: its restart fails (the runtime is stopping),
+// the failed restarts use up the intensity, and the supervisor stops the
+// sibling in order and ends naming the child -- it is not killed through a link.
+TEST_F(supervisor_test, runtime_kill_of_supervised_process_ends_supervisor_in_order) {
+  rt.reset(); // nothing runs on it yet; a runtime with a short bound instead
+  runtime_options ro;
+  ro.shutdown_bound = std::chrono::milliseconds(500);
+  runtime_test::start(ro);
+  expect_clean_shutdown = false; // the process actor is killed, its operations orphaned
+  child_spec deaf;
+  deaf.id = "deaf";
+  auto core = rt->core();
+  auto start_retries = std::make_shared<int>(0);
+  deaf.start = [core, start_retries](caf::actor_system& s) {
+    process_actor_options o;
+    o.spawn = test::child_options({"sleep", "600000"});
+    o.grace = std::chrono::seconds(60); // still draining at the bound
+    return test::spawn_process_retrying(s, core, o, *start_retries);
+  };
+  start({restart_strategy::one_for_one, 3, std::chrono::seconds(60)}, {worker_spec("w"), deaf});
+  EXPECT_EQ(events(2), (std::vector<std::string>{"started:w", "started:deaf"}));
+  auto w = child_actor("w");
+  (*self)->monitor(w);
+  auto report = rt->shutdown();
+  EXPECT_EQ(report.actors_killed, 1u);
+  EXPECT_EQ(events(6), (std::vector<std::string>{"exited:deaf", "start_failed:deaf", "start_failed:deaf",
+                                                 "start_failed:deaf", "gave_up:deaf", "terminated:w"}));
+  std::map<caf::actor_id, caf::error> downs;
+  while (downs.size() < 2) {
+    bool timed_out = false;
+    (*self)->receive([&](caf::down_msg& dm) { downs[dm.source.id()] = dm.reason; }, [](supervisor_event&) {},
+                     caf::after(test::timeout) >> [&] { timed_out = true; });
+    if (timed_out) {
+      ADD_FAILURE() << "only " << downs.size() << " of 2 DOWN messages (supervisor and w)";
+      break;
+    }
+  }
+  EXPECT_EQ(downs[w.id()], caf::exit_reason::user_shutdown) << describe(downs[w.id()]);
+  auto text = supervisor_error_text(downs[sup.id()]);
+  EXPECT_NE(text.find("max restart intensity"), std::string::npos) << describe(downs[sup.id()]);
+  EXPECT_NE(text.find("\"deaf\""), std::string::npos) << text;
+  EXPECT_NE(text.find("runtime is stopping"), std::string::npos) << text;
+  sup = nullptr;
 }
 
 // Supervised child processes: crashing workers are restarted, and when the
