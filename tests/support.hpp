@@ -3,6 +3,7 @@
 // that wait for messages with bounded timeouts that fail loudly.
 #include "actors/runtime.hpp"
 #include "io/pipe.hpp"
+#include "soak.hpp"
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
@@ -16,20 +17,6 @@
 namespace iocaf::test {
 
 constexpr auto timeout = std::chrono::seconds(30);
-
-// IOCAF_SOAK=N multiplies the race suites' iteration counts (default 1, at
-// most 10000): a soak run, not CI's.
-inline int soak_factor() {
-  static const int factor = [] {
-    wchar_t text[16] = {};
-    DWORD n = GetEnvironmentVariableW(L"IOCAF_SOAK", text, 16);
-    if (n == 0 || n >= 16)
-      return 1;
-    int v = _wtoi(text);
-    return v < 1 ? 1 : (v > 10000 ? 10000 : v);
-  }();
-  return factor;
-}
 
 // One actor system per test program, never destroyed: creating and
 // destroying a CAF actor system per test hung intermittently under Wine
