@@ -247,8 +247,11 @@ TEST_F(cancel, address_reuse_with_packets_still_queued) {
   auto s = rt->stats();
   EXPECT_EQ(s.unexpected - base.unexpected, forged) << "a stale packet was not counted";
   EXPECT_EQ(s.live_operations, base.live_operations) << "operations leaked or freed twice";
-  std::printf("cancel.address_reuse: %llu starts (%llu delivered, %llu orphaned), %llu stale packets caught\n",
-              static_cast<unsigned long long>(starts), static_cast<unsigned long long>(delivered),
+  std::printf("cancel.address_reuse: %llu starts (%llu completed to their owners, %llu checked by tag, "
+              "%llu released as orphans), %llu stale packets caught\n",
+              static_cast<unsigned long long>(starts),
+              static_cast<unsigned long long>(s.completions - base.completions),
+              static_cast<unsigned long long>(delivered),
               static_cast<unsigned long long>(s.orphans_released - base.orphans_released),
               static_cast<unsigned long long>(forged));
 }
