@@ -161,33 +161,16 @@ std::uint16_t free_port() {
 
 class tcp : public test::runtime_test {
 protected:
-  // One runtime (one broker thread) for the whole program instead of one per
-  // test: a detached broker thread exiting in the middle of the run crashed
-  // in a thread-exit TLS destructor (caf::ref_counted::deref on freed memory,
-  // from winpthreads' _pthread_cleanup_dest) under Wine.
-  static runtime& shared_runtime() {
-    static runtime* r = new runtime(test::shared_system()); // lives until the process exits
-    return *r;
-  }
-
+  // A runtime per test (runtime_test): TearDown asserts its shutdown report
+  // (nothing leaked, no io actor killed, no unexpected packet).
   void SetUp() override {
-    sys = &test::shared_system();
-    srt = &shared_runtime();
     ASSERT_FALSE(io::winsock_init());
+    runtime_test::SetUp();
   }
-
-  // Every io actor of the test must be gone: nothing in flight, and no
-  // unexpected packet ever.
-  void TearDown() override {
-    test::wait_for_stats(*srt, [](const broker_stats& s) { return s.inflight == 0; }, 10s);
-    EXPECT_EQ(srt->stats().unexpected, 0u) << "unexpected packets";
-  }
-
-  runtime* srt = nullptr;
 
   tcp_server listen(caf::actor handler, tcp_listener_options opts = {}) {
     opts.handler = std::move(handler);
-    auto srv = spawn_tcp_listener(*sys, srt->core(), opts);
+    auto srv = spawn_tcp_listener(*sys, rt->core(), opts);
     EXPECT_TRUE(srv) << describe(srv.error());
     return srv ? *srv : tcp_server{};
   }
@@ -200,7 +183,7 @@ protected:
     self->receive([&](const caf::down_msg&) { down = true; },
                   caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
     EXPECT_TRUE(down);
-    return srt->stats().inflight;
+    return rt->stats().inflight;
   }
 
   // n clients, each echoing `messages` messages of random sizes through an
@@ -224,7 +207,7 @@ void tcp::echo_many(int n, int messages, bool pipelined) {
   ASSERT_TRUE(srv.listener);
   auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i)
-    sys->spawn(echo_client, srt->core(), srv.local.port(), messages, static_cast<std::uint32_t>(i + 1),
+    sys->spawn(echo_client, rt->core(), srv.local.port(), messages, static_cast<std::uint32_t>(i + 1),
                pipelined, caf::actor{self});
   int ok = 0;
   for (int i = 0; i < n; ++i) {
@@ -248,7 +231,7 @@ void tcp::echo_many(int n, int messages, bool pipelined) {
     [&](const tcp_listener_stats& s) { EXPECT_EQ(s.accepted, static_cast<std::uint64_t>(n)); },
     [&](caf::error& e) { ADD_FAILURE() << describe(e); });
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
-  EXPECT_EQ(srt->stats().unexpected, 0u);
+  EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 
 TEST_F(tcp, many_connections_echo_every_byte_in_order) {
@@ -264,7 +247,7 @@ TEST_F(tcp, ipv6_loopback_echo) {
   tcp_listener_options opts;
   opts.address = "::1";
   opts.handler = sys->spawn(tcp_echo, false);
-  auto srv = spawn_tcp_listener(*sys, srt->core(), opts);
+  auto srv = spawn_tcp_listener(*sys, rt->core(), opts);
   if (!srv && is(srv.error(), errc::bad_input))
     GTEST_SKIP() << "no IPv6 loopback here: " << describe(srv.error());
   ASSERT_TRUE(srv) << describe(srv.error());
@@ -492,7 +475,7 @@ TEST_F(tcp, stopped_with_accepts_reads_and_writes_pending_goes_down_after_every_
   // listener's 16 accepts stay in flight.
   EXPECT_EQ(stop_and_wait(self, opened->connection), 16);
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
-  auto s = srt->stats();
+  auto s = rt->stats();
   EXPECT_EQ(s.unexpected, 0u);
   EXPECT_EQ(s.orphans_released, 0u);
 }
@@ -503,12 +486,12 @@ TEST_F(tcp, port_in_use_and_bad_address_are_clear_errors) {
   tcp_listener_options opts;
   opts.handler = caf::actor{self};
   opts.port = srv.local.port();
-  auto again = spawn_tcp_listener(*sys, srt->core(), opts);
+  auto again = spawn_tcp_listener(*sys, rt->core(), opts);
   ASSERT_FALSE(again);
   EXPECT_TRUE(is(again.error(), errc::in_use)) << describe(again.error());
   EXPECT_NE(describe(again.error()).find(std::to_string(srv.local.port())), std::string::npos);
   opts.address = "localhost-ish";
-  auto bad = spawn_tcp_listener(*sys, srt->core(), opts);
+  auto bad = spawn_tcp_listener(*sys, rt->core(), opts);
   ASSERT_FALSE(bad);
   EXPECT_TRUE(is(bad.error(), errc::bad_input)) << describe(bad.error());
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
@@ -518,14 +501,14 @@ TEST_F(tcp, connection_refused_is_a_clear_error) {
   caf::scoped_actor self{*sys};
   auto port = free_port();
   ASSERT_NE(port, 0);
-  auto conn = spawn_tcp_connect(*sys, srt->core(), "127.0.0.1", port, caf::actor{self});
+  auto conn = spawn_tcp_connect(*sys, rt->core(), "127.0.0.1", port, caf::actor{self});
   ASSERT_TRUE(conn) << describe(conn.error());
   auto closed = test::receive_one<tcp_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->reason, tcp_close_reason::connect_failed);
   EXPECT_TRUE(is(closed->error, errc::not_found)) << describe(closed->error);
   EXPECT_NE(describe(closed->error).find("refused"), std::string::npos) << describe(closed->error);
-  auto bad = spawn_tcp_connect(*sys, srt->core(), "no.such.name", 80, caf::actor{self});
+  auto bad = spawn_tcp_connect(*sys, rt->core(), "no.such.name", 80, caf::actor{self});
   ASSERT_FALSE(bad);
   EXPECT_TRUE(is(bad.error(), errc::bad_input));
 }
@@ -546,7 +529,7 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
   int timed_out = 0;
   int connected = 0;
   for (int i = 0; i < 8 && timed_out == 0; ++i) {
-    auto conn = spawn_tcp_connect(*sys, srt->core(), "127.0.0.1", port, caf::actor{self}, opts);
+    auto conn = spawn_tcp_connect(*sys, rt->core(), "127.0.0.1", port, caf::actor{self}, opts);
     ASSERT_TRUE(conn);
     fillers.push_back(*conn);
     bool settled = false;
@@ -565,7 +548,7 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
   EXPECT_EQ(timed_out, 1) << "no connect timed out: a full backlog still answers under this kernel";
   for (auto& f : fillers)
     stop_and_wait(self, f);
-  EXPECT_EQ(srt->stats().inflight, 0);
+  EXPECT_EQ(rt->stats().inflight, 0);
 }
 
 // --- the echo demo (demos/echo/echo_server), run as a child process -----------
