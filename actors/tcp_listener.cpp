@@ -1,10 +1,21 @@
 #include "actors/tcp_listener.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 namespace iocaf {
 
 namespace {
+
+// Re-posts the accept of one slot (its index): sent anonymously, delayed
+// while backing off, so a draining listener has nobody to answer.
+using accept_again_atom = caf::atom_constant<caf::atom("acceptagn")>;
+
+// Backoff after a transient failure (no sockets, buffers or memory): doubles
+// from the first to the last bound, back to none after a successful accept.
+constexpr auto first_backoff = std::chrono::milliseconds(10);
+constexpr auto max_backoff = std::chrono::milliseconds(1000);
 
 // One posted AcceptEx: its operation (whose buffer receives the addresses)
 // and the fresh socket it accepts into, which must stay open until the packet.
@@ -12,6 +23,7 @@ struct accept_slot {
   io::unique_socket accepted;
   io::operation_ptr op;
   bool posted = false;
+  bool backing_off = false;
 };
 
 struct tcp_listener_state {
@@ -23,24 +35,57 @@ struct tcp_listener_state {
   int family = AF_INET;
   std::shared_ptr<io_core> core;
   std::shared_ptr<spdlog::logger> log;
-  std::uint64_t accepted = 0;
-  std::uint64_t accept_errors = 0;
-  std::uint64_t errors_in_a_row = 0;
+  tcp_listener_stats stats;
+  std::chrono::milliseconds backoff{0};
 };
 
 using self_ptr = caf::stateful_actor<tcp_listener_state>*;
 
-// A listener whose accepts fail this many times in a row gives up.
-constexpr std::uint64_t max_errors_in_a_row = 1000;
+void accept_again(self_ptr self, std::size_t i, std::chrono::milliseconds after) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto msg = caf::make_message(accept_again_atom::value, static_cast<std::uint64_t>(i));
+  if (after.count() == 0)
+    caf::anon_send(me, std::move(msg));
+  else
+    caf::delayed_anon_send(me, after, std::move(msg));
+}
 
-void post_accept(self_ptr self, accept_slot& slot) {
+// Every failed accept of slot i ends here: a client's reset is its own
+// business, a shortage of resources is waited out, and only an unusable
+// listening socket stops the listener.
+void on_accept_failed(self_ptr self, std::size_t i, const io::error& err) {
   auto& st = self->state;
-  if (st.ops.closing())
+  ++st.stats.accept_errors;
+  switch (io::classify_accept_error(err.code())) {
+    case io::accept_failure::peer:
+      ++st.stats.resets;
+      st.log->warn("listener: a client left before its accept: {}; accepting again", err.to_string());
+      accept_again(self, i, std::chrono::milliseconds(0));
+      return;
+    case io::accept_failure::transient: {
+      ++st.stats.transient_errors;
+      st.backoff = std::min(max_backoff, std::max(first_backoff, st.backoff * 2));
+      st.slots[i].backing_off = true;
+      st.log->warn("listener: {}; accepting again on this slot in {} ms", err.to_string(), st.backoff.count());
+      accept_again(self, i, st.backoff);
+      return;
+    }
+    case io::accept_failure::fatal:
+      st.log->error("listener: {}; stopping", err.to_string());
+      shut_down(self, make_error(errc::win32, "listener: " + err.to_string()));
+      return;
+  }
+}
+
+void post_accept(self_ptr self, std::size_t i) {
+  auto& st = self->state;
+  auto& slot = st.slots[i];
+  slot.backing_off = false;
+  if (st.ops.closing() || slot.posted)
     return;
   auto fresh = io::open_tcp_socket(st.family);
   if (!fresh) {
-    st.log->error("listener: {}", fresh.err().to_string());
-    shut_down(self, make_error(fresh.err()));
+    on_accept_failed(self, i, fresh.err());
     return;
   }
   slot.accepted = std::move(*fresh);
@@ -50,48 +95,36 @@ void post_accept(self_ptr self, accept_slot& slot) {
     return io::start_accept(op, listener, accepted);
   });
   if (code != 0) {
-    auto err = io::error{"AcceptEx", code};
-    st.log->error("listener: {}", err.to_string());
-    slot.accepted.reset();
-    shut_down(self, make_error(err));
+    slot.accepted.reset(); // no packet will come: the socket is ours again
+    on_accept_failed(self, i, io::error{"AcceptEx", code});
     return;
   }
   slot.posted = true;
 }
 
-void on_accept(self_ptr self, accept_slot& slot, std::uint32_t error) {
+void on_accept(self_ptr self, std::size_t i, std::uint32_t error) {
   auto& st = self->state;
+  auto& slot = st.slots[i];
   slot.posted = false;
   io::unique_socket accepted = std::move(slot.accepted);
   if (error != 0) {
-    // E.g. the client reset before we accepted: count it, keep listening.
-    auto code = io::socket_error_of(st.sock.get(), *slot.op, error);
-    ++st.accept_errors;
-    st.log->warn("listener: {}", io::error{"AcceptEx", code}.to_string());
-    if (++st.errors_in_a_row >= max_errors_in_a_row) {
-      shut_down(self, make_error(errc::win32, "listener: " + std::to_string(st.errors_in_a_row)
-                                                + " accept failures in a row, last: "
-                                                + io::error{"AcceptEx", code}.to_string()));
-      return;
-    }
-    post_accept(self, slot);
+    on_accept_failed(self, i, io::error{"AcceptEx", io::socket_error_of(st.sock.get(), *slot.op, error)});
     return;
   }
-  st.errors_in_a_row = 0;
   if (auto e = io::finish_accept(st.sock.get(), accepted.get())) {
-    ++st.accept_errors;
-    st.log->warn("listener: {}", e.to_string());
-  } else {
-    caf::actor handler = st.opts.make_handler ? st.opts.make_handler() : st.opts.handler;
-    if (!handler) {
-      ++st.accept_errors;
-      st.log->error("listener: no handler for an accepted connection; closing it");
-    } else {
-      ++st.accepted;
-      spawn_tcp_connection(self->system(), st.core, std::move(accepted), handler, st.opts.connection);
-    }
+    on_accept_failed(self, i, e);
+    return;
   }
-  post_accept(self, slot);
+  st.backoff = std::chrono::milliseconds(0);
+  caf::actor handler = st.opts.make_handler ? st.opts.make_handler() : st.opts.handler;
+  if (!handler) {
+    ++st.stats.accept_errors;
+    st.log->error("listener: no handler for an accepted connection; closing it");
+  } else {
+    ++st.stats.accepted;
+    spawn_tcp_connection(self->system(), st.core, std::move(accepted), handler, st.opts.connection);
+  }
+  post_accept(self, i);
 }
 
 caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw, int family,
@@ -106,8 +139,8 @@ caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw,
   st.slots.resize(std::max<std::size_t>(1, st.opts.accepts_posted));
   for (auto& slot : st.slots)
     slot.op = st.ops.make(io::op_kind::accept, 2 * io::accept_address_bytes);
-  for (auto& slot : st.slots) {
-    post_accept(self, slot);
+  for (std::size_t i = 0; i < st.slots.size(); ++i) {
+    post_accept(self, i);
     if (st.ops.closing())
       return {}; // shut_down chose draining (or quit): keep it
   }
@@ -116,19 +149,27 @@ caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw,
       auto c = self->state.ops.complete(msg);
       if (!c)
         return;
-      for (auto& slot : self->state.slots)
-        if (slot.op == c->op) {
-          on_accept(self, slot, c->error);
+      auto& slots = self->state.slots;
+      for (std::size_t i = 0; i < slots.size(); ++i)
+        if (slots[i].op == c->op) {
+          on_accept(self, i, c->error);
           return;
         }
     },
+    [self](accept_again_atom, std::uint64_t i) {
+      if (i < self->state.slots.size())
+        post_accept(self, static_cast<std::size_t>(i));
+    },
     [self](close_atom) { shut_down(self, caf::exit_reason::normal); },
     [self](stats_atom) {
-      auto& st = self->state;
-      std::uint64_t posted = 0;
-      for (auto& slot : st.slots)
-        posted += slot.posted ? 1 : 0;
-      return tcp_listener_stats{st.accepted, st.accept_errors, posted};
+      auto s = self->state.stats;
+      s.posted = 0;
+      s.backing_off = 0;
+      for (auto& slot : self->state.slots) {
+        s.posted += slot.posted ? 1 : 0;
+        s.backing_off += slot.backing_off ? 1 : 0;
+      }
+      return s;
     },
   };
 }

@@ -3,6 +3,13 @@
 // AcceptEx operations in flight, and turns every accepted socket into a
 // connection actor (actors/tcp_connection.hpp) talking to a handler.
 //
+// It keeps serving through failed accepts (io::classify_accept_error): a
+// client that reset before its accept completed is counted and the accept
+// re-posted at once; a shortage of sockets, buffers or memory (WSAEMFILE,
+// WSAENOBUFS, ...) re-posts that accept after a backoff of 10 ms doubling to
+// 1 s; only an unusable listening socket stops it. Each failure is logged at
+// warn level.
+//
 // Binding happens in spawn_tcp_listener itself (it never blocks), so a port
 // in use or a bad address is an error value right there, and port 0 reports
 // the port the system picked.
@@ -37,12 +44,16 @@ caf::expected<tcp_server> spawn_tcp_listener(caf::actor_system& sys, std::shared
 // Listener statistics (answer to stats_atom).
 struct tcp_listener_stats {
   std::uint64_t accepted = 0;
-  std::uint64_t accept_errors = 0;
-  std::uint64_t posted = 0; // AcceptEx operations in flight now
+  std::uint64_t accept_errors = 0;    // every failed accept, of any kind below
+  std::uint64_t resets = 0;           // of those: the client reset or left before its accept completed
+  std::uint64_t transient_errors = 0; // of those: short of resources (WSAEMFILE, WSAENOBUFS, ...), backed off
+  std::uint64_t posted = 0;           // AcceptEx operations in flight now
+  std::uint64_t backing_off = 0;      // accept slots waiting out a backoff now
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tcp_listener_stats& x) {
-  return f(caf::meta::type_name("tcp_listener_stats"), x.accepted, x.accept_errors, x.posted);
+  return f(caf::meta::type_name("tcp_listener_stats"), x.accepted, x.accept_errors, x.resets, x.transient_errors,
+           x.posted, x.backing_off);
 }
 
 } // namespace iocaf

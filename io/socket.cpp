@@ -275,6 +275,38 @@ bool is_reset(unsigned long code) {
          || code == ERROR_CONNECTION_ABORTED;
 }
 
+accept_failure classify_accept_error(unsigned long code) {
+  switch (code) {
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+    case WSAENETRESET:
+    case WSAETIMEDOUT:
+    case ERROR_NETNAME_DELETED:    // Windows: the client reset while queued
+    case ERROR_CONNECTION_ABORTED:
+    case WSAENOTCONN:              // Wine: the client reset while queued
+      return accept_failure::peer;
+    case WSAENOTSOCK:
+    case WSAEINVAL:                // the socket is not listening
+    case WSAEOPNOTSUPP:
+    case WSAEFAULT:
+    case WSANOTINITIALISED:
+    case ERROR_INVALID_HANDLE:
+    case ERROR_OPERATION_ABORTED:  // only our own cancel does this, when we close
+      return accept_failure::fatal;
+    default:                       // WSAEMFILE, WSAENOBUFS, ERROR_NO_SYSTEM_RESOURCES, ... and unknown codes
+      return accept_failure::transient;
+  }
+}
+
+const char* to_string(accept_failure f) {
+  switch (f) {
+    case accept_failure::peer: return "peer";
+    case accept_failure::transient: return "transient";
+    case accept_failure::fatal: return "fatal";
+  }
+  return "?";
+}
+
 bool is_refused(unsigned long code) {
   return code == WSAECONNREFUSED || code == ERROR_CONNECTION_REFUSED;
 }

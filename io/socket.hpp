@@ -112,6 +112,16 @@ error set_no_delay(SOCKET s, bool on);
 
 // Codes that mean "the peer reset or aborted the connection".
 bool is_reset(unsigned long code);
+
+// What a failed accept (AcceptEx, its packet, the socket for it, or
+// SO_UPDATE_ACCEPT_CONTEXT) means for the listener.
+enum class accept_failure : std::uint8_t {
+  peer,      // that client reset or left before the accept completed: accept again at once
+  transient, // short of sockets, buffers or memory, or a code we do not know: accept again after a backoff
+  fatal,     // the listening socket itself is unusable (not a socket, not listening, no Winsock): stop
+};
+accept_failure classify_accept_error(unsigned long code);
+const char* to_string(accept_failure f);
 // Codes that mean "nobody listens there" / "no route".
 bool is_refused(unsigned long code);
 bool is_unreachable(unsigned long code);
