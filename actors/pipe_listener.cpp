@@ -71,6 +71,24 @@ void fail_slot(self_ptr self, std::size_t i, const io::error& err) {
   caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), rearm_delay, rearm_atom::value, static_cast<std::uint64_t>(i));
 }
 
+// A client opened slot i's instance and closed it before ConnectNamedPipe
+// completed (ERROR_NO_DATA): nothing is wrong with the instance, so it is
+// disconnected and waits again, after a message (not recursively: the next
+// client may leave just as fast).
+void client_left(self_ptr self, std::size_t i) {
+  auto& st = self->state;
+  auto& slot = st.slots[i];
+  slot.waiting = false;
+  ++st.stats.left_early;
+  st.log->warn("{}: a client left before its connect completed ({}); the instance waits again",
+               display_name(st.opts.name), io::error{"ConnectNamedPipe", ERROR_NO_DATA}.to_string());
+  if (auto err = io::disconnect_pipe(slot.pipe.get())) {
+    fail_slot(self, i, err);
+    return;
+  }
+  caf::anon_send(caf::actor_cast<caf::actor>(self), rearm_atom::value, static_cast<std::uint64_t>(i));
+}
+
 // Gives slot i a waiting instance: creates one if needed, then ConnectNamedPipe.
 void arm(self_ptr self, std::size_t i) {
   auto& st = self->state;
@@ -94,6 +112,8 @@ void arm(self_ptr self, std::size_t i) {
     // The client opened the instance before ConnectNamedPipe: connected, and no packet comes.
     ++st.stats.connected_inline;
     accept(self, i);
+  } else if (code == ERROR_NO_DATA) {
+    client_left(self, i);
   } else {
     fail_slot(self, i, io::error{"ConnectNamedPipe", code});
   }
@@ -126,6 +146,8 @@ caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, 
         slots[i].waiting = false;
         if (c->error == 0 || c->error == ERROR_PIPE_CONNECTED)
           accept(self, i);
+        else if (c->error == ERROR_NO_DATA)
+          client_left(self, i);
         else
           fail_slot(self, i, io::error{"ConnectNamedPipe", c->error});
         return;

@@ -3,7 +3,9 @@
 // several instances waiting in overlapped ConnectNamedPipe, so a burst of
 // clients never sees "all pipe instances are busy". Every accepted client
 // becomes a pipe connection actor (actors/pipe_connection.hpp) whose handler
-// is the server's handler: it first receives pipe_opened from it.
+// is the server's handler: it first receives pipe_opened from it. A client
+// that opens an instance and leaves before its connect completed costs
+// nothing: the instance is disconnected and waits again at once.
 //
 //   anyone -> listener   close_atom   stop accepting (connections live on)
 //                        stats_atom   request; answers pipe_listener_stats
@@ -29,12 +31,14 @@ struct pipe_server_options {
 struct pipe_listener_stats {
   std::uint64_t accepted = 0;          // connection actors spawned
   std::uint64_t connected_inline = 0;  // of those, ConnectNamedPipe said ERROR_PIPE_CONNECTED
+  std::uint64_t left_early = 0;        // clients that left before their connect completed (ERROR_NO_DATA): re-armed
   std::uint64_t failures = 0;          // instances that failed and were replaced
   std::uint64_t waiting = 0;           // instances waiting for a client now
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipe_listener_stats& x) {
-  return f(caf::meta::type_name("pipe_listener_stats"), x.accepted, x.connected_inline, x.failures, x.waiting);
+  return f(caf::meta::type_name("pipe_listener_stats"), x.accepted, x.connected_inline, x.left_early, x.failures,
+           x.waiting);
 }
 
 // Creates the instances (the first with FILE_FLAG_FIRST_PIPE_INSTANCE) in the

@@ -98,6 +98,12 @@ unsigned long start_connect_pipe(operation& op, HANDLE pipe) {
   return code == ERROR_IO_PENDING ? 0 : code;
 }
 
+error disconnect_pipe(HANDLE pipe) {
+  if (!DisconnectNamedPipe(pipe))
+    return last_error("DisconnectNamedPipe");
+  return {};
+}
+
 result<unique_handle> open_pipe_client(const std::string& name) {
   HANDLE h = CreateFileW(pipe_path(name).c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
                          OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);

@@ -28,6 +28,10 @@ result<unique_handle> create_pipe_instance(const std::string& name, const pipe_i
 // code for an inline failure (no packet).
 unsigned long start_connect_pipe(operation& op, HANDLE pipe);
 
+// DisconnectNamedPipe: frees a server instance for its next client (after a
+// client left, e.g. when ConnectNamedPipe failed with ERROR_NO_DATA).
+error disconnect_pipe(HANDLE pipe);
+
 // Opens the client end (overlapped). ERROR_PIPE_BUSY means every instance is
 // taken: retry later. ERROR_FILE_NOT_FOUND means no server.
 result<unique_handle> open_pipe_client(const std::string& name);

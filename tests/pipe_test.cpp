@@ -117,6 +117,84 @@ TEST_F(pipe_test, burst_of_clients_all_get_through_and_echo) {
   self->send(listener, close_atom::value);
 }
 
+// Echoes every frame back on its connection.
+caf::behavior pipe_echo(caf::event_based_actor* self) {
+  return {
+    [](const pipe_opened&) {},
+    [self](pipe_frame& f) { self->send(f.connection, pipe_write{std::move(f.payload)}); },
+    [](const pipe_closed&) {},
+    [](const pipe_refused&) {},
+  };
+}
+
+// Writes one frame and reads its echo; returns "" or what went wrong.
+std::string pipe_round_trip(HANDLE h, const std::string& text) {
+  if (auto code = write_blocking(h, frame(text)))
+    return io::error{"WriteFile", code}.to_string();
+  auto got = read_frames(h, 1);
+  if (got.size() != 1)
+    return "no echo for \"" + text + "\"";
+  return got[0] == text ? std::string{} : "echo differs: \"" + got[0] + "\"";
+}
+
+// Clients that open an instance and close it at once, before or while the
+// listener's ConnectNamedPipe completes, are no failure of the instance: the
+// listener re-arms it and keeps serving everyone else.
+TEST_F(pipe_test, pipe_listener_keeps_serving_through_clients_that_leave) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("leavers");
+  auto echo = sys->spawn(pipe_echo);
+  auto o = options(name);
+  // Two clients leave before the first ConnectNamedPipe: ERROR_NO_DATA for
+  // certain; the flood below adds more by chance.
+  constexpr int early = 2;
+  o.on_instances_created = [&] {
+    for (int i = 0; i < early; ++i)
+      EXPECT_TRUE(io::open_pipe_client(name));
+  };
+  auto listener = serve(o, echo);
+  ASSERT_TRUE(listener);
+  auto good = open_client(name);
+  ASSERT_TRUE(good) << good.err().to_string();
+  std::atomic<bool> flood_over{false};
+  std::atomic<int> echoes{0};
+  std::string talker_failure;
+  std::thread talker([&] {
+    for (int i = 0, after = 0; after < 20; ++i) {
+      if (flood_over)
+        ++after;
+      talker_failure = pipe_round_trip(good->get(), "message " + std::to_string(i));
+      if (!talker_failure.empty())
+        return;
+      ++echoes;
+    }
+  });
+  constexpr int leavers = 300;
+  for (int i = 0; i < leavers; ++i) {
+    auto c = open_client(name);
+    if (!c) {
+      ADD_FAILURE() << "leaving client " << i << ": " << c.err().to_string();
+      break;
+    }
+  }
+  flood_over = true;
+  talker.join();
+  EXPECT_EQ(talker_failure, "") << "after " << echoes << " echoes";
+  auto late = open_client(name);
+  ASSERT_TRUE(late) << late.err().to_string();
+  EXPECT_EQ(pipe_round_trip(late->get(), "after the flood"), "");
+  auto s = stats_of<pipe_listener_stats>(self, listener);
+  std::printf("[ info ] %d leavers: accepted %llu, left before connect %llu, failures %llu, %d echoes\n", leavers,
+              static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.left_early),
+              static_cast<unsigned long long>(s.failures), echoes.load());
+  EXPECT_EQ(s.failures, 0u) << "a client that left is no failure of the instance";
+  EXPECT_GE(s.left_early, static_cast<std::uint64_t>(early));
+  EXPECT_EQ(s.accepted + s.left_early, static_cast<std::uint64_t>(early + leavers + 2)) << "a client unaccounted for";
+  EXPECT_EQ(s.waiting, options(name).instances);
+  self->send(listener, close_atom::value);
+  self->send_exit(echo, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(pipe_test, second_server_on_the_same_name_fails_and_the_first_keeps_serving) {
   caf::scoped_actor self{*sys};
   auto name = unique_pipe_name("twice");
