@@ -222,6 +222,16 @@ void on_close_request(self_ptr self) {
   caf::delayed_anon_send(me(self), st.opts.close_grace, close_deadline_atom::value);
 }
 
+// The handler is gone (a crashed chat room, a client actor that quit): flush
+// what it queued, bounded by close_grace, then disconnect. Nobody would read
+// further frames.
+void on_handler_down(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  st.log->debug("actor#{} {}: handler down ({}); closing", self->id(), st.name,
+                reason ? describe(reason) : std::string("normal"));
+  on_close_request(self);
+}
+
 caf::behavior pipe_connection_actor(self_ptr self, std::shared_ptr<io_core> core, HANDLE pipe, std::string name,
                                     bool server_side, pipe_connection_options opts, caf::actor handler) {
   install_cancel_protocol(self, core);
@@ -237,6 +247,16 @@ caf::behavior pipe_connection_actor(self_ptr self, std::shared_ptr<io_core> core
   // Exits (links, runtime shutdown) go the same way as every other end, so
   // the handler always hears pipe_closed.
   self->set_exit_handler([self](caf::exit_msg& msg) { finish(self, std::move(msg.reason)); });
+  if (!st.handler) {
+    st.log->error("{}: a pipe connection without a handler; closing it", st.name);
+    finish(self, make_error(errc::bad_input, "pipe connection: no handler actor"));
+    return {};
+  }
+  self->monitor(st.handler);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    if (msg.source == self->state.handler.address())
+      on_handler_down(self, msg.reason);
+  });
   self->send(st.handler, pipe_opened{me(self), st.name, server_side});
   start_read(self);
   return {

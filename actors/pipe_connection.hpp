@@ -10,6 +10,8 @@
 //
 // Messages from one actor to another arrive in the order sent, so the
 // handler sees pipe_opened before any frame, and frames in the order read.
+// The connection monitors its handler: when the handler terminates, it
+// closes gracefully (flushes what is queued, bounded by close_grace).
 #include "actors/io_core.hpp"
 #include "actors/messages.hpp"
 #include "io/handle.hpp"

@@ -195,6 +195,36 @@ TEST_F(pipe_test, pipe_listener_keeps_serving_through_clients_that_leave) {
   self->send_exit(echo, caf::exit_reason::user_shutdown);
 }
 
+// A handler that takes every event and does nothing.
+caf::behavior pipe_sink(caf::event_based_actor*) {
+  return {
+    [](const pipe_opened&) {},
+    [](const pipe_frame&) {},
+    [](const pipe_closed&) {},
+    [](const pipe_refused&) {},
+  };
+}
+
+// A dead handler (say a crashed chat room) must not leave its connections
+// reading forever: the connection watches it and closes when it goes.
+TEST_F(pipe_test, pipe_connection_closes_when_handler_dies) {
+  caf::scoped_actor self{*sys};
+  auto pair = make_pipe_pair(core(), "orphan");
+  ASSERT_TRUE(pair);
+  auto handler = sys->spawn(pipe_sink);
+  auto conn = spawn_pipe_connection(*sys, rt->core(), std::move(pair->server), "orphan", true, {}, handler);
+  self->monitor(conn);
+  // Traffic while the handler lives; then it dies with a read pending.
+  ASSERT_EQ(write_blocking(pair->client.get(), frame("hello")), 0u);
+  self->send_exit(handler, caf::exit_reason::kill);
+  bool down = false;
+  self->receive([&](const caf::down_msg& dm) { down = dm.source == conn.address(); },
+                caf::after(std::chrono::seconds(10)) >> [] {});
+  EXPECT_TRUE(down) << "the connection outlived its handler by 10 s";
+  auto r = read_blocking(pair->client.get(), 64 * 1024, std::chrono::seconds(10));
+  EXPECT_EQ(r.first, static_cast<unsigned long>(ERROR_BROKEN_PIPE)) << io::system_message(r.first);
+}
+
 TEST_F(pipe_test, second_server_on_the_same_name_fails_and_the_first_keeps_serving) {
   caf::scoped_actor self{*sys};
   auto name = unique_pipe_name("twice");
