@@ -39,6 +39,13 @@ caf::actor me(self_ptr self) {
   return caf::actor_cast<caf::actor>(self);
 }
 
+// A frame that will not be written: its sender hears why.
+void refuse_write(self_ptr self, const pipe_write& msg, caf::error reason) {
+  ++self->state.stats.refused;
+  if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
+    self->send(sender, pipe_refused{me(self), std::move(reason), msg.payload.size()});
+}
+
 // Every way out: tell the handler once, then the cancel protocol.
 void finish(self_ptr self, caf::error reason) {
   auto& st = self->state;
@@ -48,7 +55,16 @@ void finish(self_ptr self, caf::error reason) {
   if (reason)
     st.log->debug("actor#{} {}: closing: {}", self->id(), st.name, describe(reason));
   self->send(st.handler, pipe_closed{me(self), reason});
+  auto exit_reason = reason;
   shut_down(self, std::move(reason)); // an empty reason is a normal exit
+  if (st.ops.pending() == 0)
+    return; // it quit
+  // Draining: the cancel protocol drops plain messages, but a writer must
+  // learn that its frame was not written (as before the close began).
+  caf::message_handler refuse{[self](pipe_write& msg) {
+    refuse_write(self, msg, make_error(errc::closing, "the connection is closing"));
+  }};
+  self->become(refuse.or_else(draining(self, std::move(exit_reason))));
 }
 
 bool idle(const pipe_connection_state& st) {
@@ -175,11 +191,7 @@ void start_read(self_ptr self) {
 
 void on_write_request(self_ptr self, pipe_write& msg) {
   auto& st = self->state;
-  auto refuse = [&](caf::error reason) {
-    ++st.stats.refused;
-    if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
-      self->send(sender, pipe_refused{me(self), std::move(reason), msg.payload.size()});
-  };
+  auto refuse = [&](caf::error reason) { refuse_write(self, msg, std::move(reason)); };
   if (st.closing || st.finished) {
     refuse(make_error(errc::closing, "the connection is closing"));
     return;

@@ -4,7 +4,8 @@
 // messages with one handler actor.
 //
 //   connection -> handler   pipe_opened (always first), pipe_frame..., pipe_closed (always last)
-//   anyone -> connection    pipe_write{payload}   queue one frame (refusal: pipe_refused to the sender)
+//   anyone -> connection    pipe_write{payload}   queue one frame (refusal: pipe_refused to the sender,
+//                                                 also once the connection closes, until it is gone)
 //                           close_atom            graceful close: flush queued writes, then disconnect
 //                           stats_atom            request; answers pipe_connection_stats
 //

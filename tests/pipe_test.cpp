@@ -225,6 +225,30 @@ TEST_F(pipe_test, pipe_connection_closes_when_handler_dies) {
   EXPECT_EQ(r.first, static_cast<unsigned long>(ERROR_BROKEN_PIPE)) << io::system_message(r.first);
 }
 
+// A write that reaches a connection after its close began, while it drains
+// its cancelled operations, is refused to its sender, never dropped silently.
+TEST_F(pipe_test, pipe_write_to_a_draining_connection_is_refused) {
+  caf::scoped_actor self{*sys};
+  auto pair = make_pipe_pair(core(), "draining");
+  ASSERT_TRUE(pair);
+  auto conn = spawn_pipe_connection(*sys, rt->core(), std::move(pair->server), "draining", true, {}, self);
+  ASSERT_TRUE(receive_one<pipe_opened>(self));
+  // Back to back: the write is in the mailbox long before the cancelled read's
+  // packet can end the drain that the close starts.
+  self->send(conn, close_atom::value);
+  self->send(conn, pipe_write{"too late"});
+  auto closed = receive_one<pipe_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_FALSE(closed->reason) << describe(closed->reason);
+  std::optional<pipe_refused> refused;
+  self->receive([&](pipe_refused& r) { refused = std::move(r); },
+                caf::after(std::chrono::seconds(5)) >> [] {});
+  ASSERT_TRUE(refused) << "the write was dropped without a word";
+  EXPECT_TRUE(is(refused->reason, errc::closing)) << describe(refused->reason);
+  EXPECT_EQ(refused->bytes, 8u);
+  EXPECT_EQ(refused->connection, conn);
+}
+
 TEST_F(pipe_test, second_server_on_the_same_name_fails_and_the_first_keeps_serving) {
   caf::scoped_actor self{*sys};
   auto name = unique_pipe_name("twice");
