@@ -1,6 +1,8 @@
 #pragma once
-// Win32 failures as values: the call that failed, its Win32 code and the
-// system's own text for it (FormatMessageW), never a bare bool.
+// Win32 failures as values: the call that failed, its Win32 code, the code's
+// name and the system's own text for it (FormatMessageW), never a bare bool.
+// FormatMessage under Wine knows few Winsock texts: a table of the common
+// Winsock codes (and the Win32 codes sockets and pipes produce) fills in.
 #include <string>
 #include <utility>
 
@@ -14,8 +16,10 @@ public:
   explicit operator bool() const { return code_ != 0; }
   const std::string& call() const { return call_; }
   unsigned long code() const { return code_; }
-  std::string message() const;   // FormatMessage text, trimmed
-  std::string to_string() const; // "ReadFile failed: 109 (The pipe has been ended.)"
+  std::string message() const;   // FormatMessage text, trimmed (see system_message)
+  // "connect failed: 10061 WSAECONNREFUSED (No connection could be made ...)";
+  // without a name for codes outside the table: "CreateFileW failed: 1920 (...)".
+  std::string to_string() const;
 
 private:
   std::string call_;
@@ -24,8 +28,12 @@ private:
 
 // The calling thread's GetLastError() for `call`.
 error last_error(const char* call);
-// A Win32 error code's FormatMessage text.
+// A Win32 or Winsock code's text: FormatMessage's when it knows the code,
+// else the table's, else "unknown error N".
 std::string system_message(unsigned long code);
+// The code's symbolic name ("WSAECONNREFUSED", "ERROR_BROKEN_PIPE"), or ""
+// for a code outside the table.
+const char* error_name(unsigned long code);
 // Converts an NTSTATUS (OVERLAPPED::Internal) into a Win32 error code.
 unsigned long win32_from_status(long status);
 

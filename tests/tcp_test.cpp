@@ -352,6 +352,34 @@ TEST(tcp_errors, accept_error_classification_keeps_serving_on_transient_codes) {
     EXPECT_EQ(io::classify_accept_error(code), accept_failure::fatal) << io::error{"AcceptEx", code}.to_string();
 }
 
+// FormatMessage under Wine knows few Winsock texts (10061 yes, 10048 no): an
+// error still names the code and says what it means.
+TEST(tcp_errors, winsock_errors_name_the_code_and_text) {
+  EXPECT_EQ(io::error("bind", WSAEADDRINUSE).to_string(),
+            "bind failed: 10048 WSAEADDRINUSE (Only one usage of each socket address (protocol/network address/port) "
+            "is normally permitted.)");
+  using codes = std::initializer_list<std::pair<unsigned long, const char*>>;
+  for (auto [code, name] : codes{{WSAECONNREFUSED, "WSAECONNREFUSED"},   {WSAECONNRESET, "WSAECONNRESET"},
+                                 {WSAECONNABORTED, "WSAECONNABORTED"},   {WSAENOBUFS, "WSAENOBUFS"},
+                                 {WSAEMFILE, "WSAEMFILE"},               {WSAETIMEDOUT, "WSAETIMEDOUT"},
+                                 {WSAENETUNREACH, "WSAENETUNREACH"},     {WSAEHOSTUNREACH, "WSAEHOSTUNREACH"},
+                                 {WSAEACCES, "WSAEACCES"},               {WSAEINVAL, "WSAEINVAL"},
+                                 {WSAENOTCONN, "WSAENOTCONN"},           {WSAESHUTDOWN, "WSAESHUTDOWN"},
+                                 {WSAEWOULDBLOCK, "WSAEWOULDBLOCK"},     {WSAEINTR, "WSAEINTR"},
+                                 {WSAENOTSOCK, "WSAENOTSOCK"},           {WSAEADDRNOTAVAIL, "WSAEADDRNOTAVAIL"},
+                                 {WSAEAFNOSUPPORT, "WSAEAFNOSUPPORT"},   {WSANOTINITIALISED, "WSANOTINITIALISED"},
+                                 {WSAEDISCON, "WSAEDISCON"},             {WSAENETDOWN, "WSAENETDOWN"},
+                                 {ERROR_OPERATION_ABORTED, "ERROR_OPERATION_ABORTED"},
+                                 {ERROR_NETNAME_DELETED, "ERROR_NETNAME_DELETED"}}) {
+    auto text = io::error("send", code).to_string();
+    EXPECT_EQ(text.rfind("send failed: " + std::to_string(code) + " " + name + " (", 0), 0u) << text;
+    EXPECT_EQ(text.find("unknown error"), std::string::npos) << text;
+    EXPECT_GT(text.size(), std::strlen("send failed: 10000 ") + std::strlen(name) + 8) << "no text: " << text;
+  }
+  // Codes nobody knows still say so, with the number.
+  EXPECT_EQ(io::error("send", 123456).to_string(), "send failed: 123456 (unknown error 123456)");
+}
+
 TEST_F(tcp, ipv6_loopback_echo) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
