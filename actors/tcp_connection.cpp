@@ -468,6 +468,8 @@ caf::behavior connecting_connection(self_ptr self, std::shared_ptr<io_core> core
   // ConnectEx needs a bound socket.
   if (auto e = io::bind_socket(st.sock.get(), io::any_address(to.family())))
     return fail(e);
+  if (auto e = io::load_extensions(st.sock.get()))
+    return fail(e);
   if (auto e = core->port.associate(st.sock.handle()))
     return fail(e);
   st.connect_op = st.ops.make(io::op_kind::connect);

@@ -199,6 +199,8 @@ caf::expected<tcp_server> spawn_tcp_listener(caf::actor_system& sys, std::shared
       return make_error(errc::in_use, "listen on " + where + ": address already in use: " + e.to_string());
     return make_error(errc::win32, "listen on " + where + ": " + e.to_string());
   }
+  if (auto e = io::load_extensions(sock->get()))
+    return make_error(errc::win32, "listen on " + where + ": " + e.to_string());
   auto local = io::local_address(sock->get());
   if (!local)
     return make_error(errc::win32, "listen on " + where + ": " + local.err().to_string());

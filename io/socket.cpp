@@ -42,11 +42,11 @@ result<extensions> extensions_for(SOCKET s) {
     return cache[slot];
   extensions ext;
   if (auto code = load_function(s, WSAID_ACCEPTEX, ext.accept_ex))
-    return error{"WSAIoctl(AcceptEx)", code};
+    return error{"WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER AcceptEx)", code};
   if (auto code = load_function(s, WSAID_CONNECTEX, ext.connect_ex))
-    return error{"WSAIoctl(ConnectEx)", code};
+    return error{"WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER ConnectEx)", code};
   if (auto code = load_function(s, WSAID_GETACCEPTEXSOCKADDRS, ext.get_sockaddrs))
-    return error{"WSAIoctl(GetAcceptExSockaddrs)", code};
+    return error{"WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER GetAcceptExSockaddrs)", code};
   cache[slot] = ext;
   loaded[slot] = true;
   return ext;
@@ -179,7 +179,14 @@ result<socket_address> peer_address(SOCKET s) {
   return out;
 }
 
+error load_extensions(SOCKET s) {
+  auto ext = extensions_for(s);
+  return ext ? error{} : ext.err();
+}
+
 unsigned long start_accept(operation& op, SOCKET listener, SOCKET accepted) {
+  // Only a code fits here: callers run load_extensions first, so that a
+  // failed lookup is reported as the WSAIoctl it was.
   auto ext = extensions_for(listener);
   if (!ext)
     return ext.err().code();
@@ -212,7 +219,7 @@ std::pair<socket_address, socket_address> accept_addresses(SOCKET listener, oper
 }
 
 unsigned long start_connect(operation& op, SOCKET s, const socket_address& to) {
-  auto ext = extensions_for(s);
+  auto ext = extensions_for(s); // loaded by load_extensions first (see start_accept)
   if (!ext)
     return ext.err().code();
   BOOL ok = ext->connect_ex(s, to.get(), to.length, nullptr, 0, nullptr, op.overlapped());

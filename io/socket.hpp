@@ -77,6 +77,12 @@ error listen_socket(SOCKET s, int backlog);
 result<socket_address> local_address(SOCKET s);
 result<socket_address> peer_address(SOCKET s);
 
+// Looks up AcceptEx, ConnectEx and GetAcceptExSockaddrs for s's address
+// family (WSAIoctl SIO_GET_EXTENSION_FUNCTION_POINTER, once per family).
+// Call it before start_accept/start_connect: they can only return a code,
+// which their callers would report as "AcceptEx failed"/"ConnectEx failed".
+error load_extensions(SOCKET s);
+
 // AcceptEx writes both addresses into the operation's buffer: this many bytes each.
 constexpr std::size_t accept_address_bytes = sizeof(sockaddr_storage) + 16;
 
