@@ -53,10 +53,10 @@ void accept_again(self_ptr self, std::size_t i, std::chrono::milliseconds after)
 // Every failed accept of slot i ends here: a client's reset is its own
 // business, a shortage of resources is waited out, and only an unusable
 // listening socket stops the listener.
-void on_accept_failed(self_ptr self, std::size_t i, const io::error& err) {
+void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::accept_failure kind) {
   auto& st = self->state;
   ++st.stats.accept_errors;
-  switch (io::classify_accept_error(err.code())) {
+  switch (kind) {
     case io::accept_failure::peer:
       ++st.stats.resets;
       st.log->warn("listener: a client left before its accept: {}; accepting again", err.to_string());
@@ -85,7 +85,7 @@ void post_accept(self_ptr self, std::size_t i) {
     return;
   auto fresh = io::open_tcp_socket(st.family);
   if (!fresh) {
-    on_accept_failed(self, i, fresh.err());
+    on_accept_failed(self, i, fresh.err(), io::classify_accept_error(fresh.err().code()));
     return;
   }
   slot.accepted = std::move(*fresh);
@@ -96,7 +96,7 @@ void post_accept(self_ptr self, std::size_t i) {
   });
   if (code != 0) {
     slot.accepted.reset(); // no packet will come: the socket is ours again
-    on_accept_failed(self, i, io::error{"AcceptEx", code});
+    on_accept_failed(self, i, io::error{"AcceptEx", code}, io::classify_accept_error(code));
     return;
   }
   slot.posted = true;
@@ -108,11 +108,14 @@ void on_accept(self_ptr self, std::size_t i, std::uint32_t error) {
   slot.posted = false;
   io::unique_socket accepted = std::move(slot.accepted);
   if (error != 0) {
-    on_accept_failed(self, i, io::error{"AcceptEx", io::socket_error_of(st.sock.get(), *slot.op, error)});
+    auto code = io::socket_error_of(st.sock.get(), *slot.op, error);
+    on_accept_failed(self, i, io::error{"AcceptEx", code}, io::classify_accept_error(code));
     return;
   }
   if (auto e = io::finish_accept(st.sock.get(), accepted.get())) {
-    on_accept_failed(self, i, e);
+    // This concerns the accepted socket alone: never a reason to stop listening.
+    auto kind = io::classify_accept_error(e.code());
+    on_accept_failed(self, i, e, kind == io::accept_failure::fatal ? io::accept_failure::transient : kind);
     return;
   }
   st.backoff = std::chrono::milliseconds(0);
