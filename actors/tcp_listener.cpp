@@ -71,7 +71,12 @@ void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::ac
       return;
     }
     case io::accept_failure::fatal:
-      st.log->error("listener: {}; stopping", err.to_string());
+      // ERROR_OPERATION_ABORTED: our own cancel or a start refused while we
+      // close or the runtime shuts down; nothing to report loudly.
+      if (err.code() == ERROR_OPERATION_ABORTED)
+        st.log->debug("listener: {}; stopping", err.to_string());
+      else
+        st.log->error("listener: {}; stopping", err.to_string());
       shut_down(self, make_error(errc::win32, "listener: " + err.to_string()));
       return;
   }
