@@ -114,6 +114,10 @@ void arm(self_ptr self, std::size_t i) {
     accept(self, i);
   } else if (code == ERROR_NO_DATA) {
     client_left(self, i);
+  } else if (code == ERROR_OPERATION_ABORTED && (st.ops.closing() || st.ops.core().stopping.load())) {
+    // Refused by the core: the listener closes or the runtime shuts down, so
+    // the slot stays empty (no retry loop until the exit message arrives).
+    slot.pipe.reset();
   } else {
     fail_slot(self, i, io::error{"ConnectNamedPipe", code});
   }
