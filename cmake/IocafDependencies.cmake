@@ -38,9 +38,14 @@ if(IOCAF_WINDOWS)
     INTERFACE_INCLUDE_DIRECTORIES ${IOCAF_CAF_PREFIX}/include
     INTERFACE_LINK_LIBRARIES "ws2_32;iphlpapi;psapi")
   target_compile_options(caf_core INTERFACE -Wno-deprecated-declarations)
-  # One self-contained exe per program: no MinGW runtime DLLs to ship.
-  add_link_options(-static)
-  add_compile_definitions(WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0602)
+  # What every Windows target of iocaf needs, as usage requirements: one
+  # self-contained exe per program (no MinGW runtime DLLs to ship; without
+  # -static an exe exits 53 under Wine for want of libstdc++-6.dll) and the
+  # Windows headers' settings. iocaf_io carries it to everything above it;
+  # helper programs that use no iocaf library link it themselves.
+  add_library(iocaf_platform INTERFACE)
+  target_compile_definitions(iocaf_platform INTERFACE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0602)
+  target_link_options(iocaf_platform INTERFACE -static)
 else()
   find_library(CAF_CORE_LIB caf_core)
   if(CAF_CORE_LIB)

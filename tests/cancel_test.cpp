@@ -2,7 +2,7 @@
 // cancel after completion, cancel racing completion, and OVERLAPPED address
 // reuse while old packets may still be queued. The test thread owns the
 // operations through a scoped actor, so it can interleave steps precisely.
-#include "actors/owned_operations.hpp"
+#include "actors/core/owned_operations.hpp"
 #include "support.hpp"
 
 #include <atomic>

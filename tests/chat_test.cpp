@@ -1,6 +1,6 @@
 // The chat room over pipe actors: many clients, ordering, nick rules,
 // shutdown with clients connected.
-#include "actors/chat_room.hpp"
+#include "demos/chat/chat_room.hpp"
 #include "pipe_helpers.hpp"
 #include "proto/chat.hpp"
 

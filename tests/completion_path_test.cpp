@@ -3,7 +3,7 @@
 // comes), a refused double start leaves the in-flight operation untouched.
 // The test thread owns the operations through a scoped actor, so it can
 // interleave each step with the broker's packets precisely.
-#include "actors/owned_operations.hpp"
+#include "actors/core/owned_operations.hpp"
 #include "support.hpp"
 
 using namespace iocaf;

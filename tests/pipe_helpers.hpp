@@ -1,8 +1,8 @@
 #pragma once
 // Helpers shared by the named-pipe tests: unique names, raw overlapped
 // clients driven from the test thread (which may block), frame encoding.
-#include "actors/pipe_connect.hpp"
-#include "actors/pipe_listener.hpp"
+#include "actors/pipe/pipe_connect.hpp"
+#include "actors/pipe/pipe_listener.hpp"
 #include "io/pipe.hpp"
 #include "proto/frame.hpp"
 #include "support.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the process and supervisor tests: where the helper
 // programs are, running one child to its end, the live processes of a job.
-#include "actors/process_actor.hpp"
+#include "actors/process/process_actor.hpp"
 #include "io/pipe.hpp"
 #include "support.hpp"
 

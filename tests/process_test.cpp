@@ -1,6 +1,6 @@
 // The process actor: output captured exactly, stdin round trip, exit codes,
 // argument quoting, clear start errors, stopping, and the exit/stop race.
-#include "actors/process_actor.hpp"
+#include "actors/process/process_actor.hpp"
 #include "io/process.hpp"
 #include "io/wait.hpp"
 #include "process_support.hpp"

@@ -2,7 +2,7 @@
 // pending operations goes only after K acknowledgements, with the original
 // reason; killed without the protocol, its operations become orphans that
 // the broker releases when their packets arrive.
-#include "actors/io_actor.hpp"
+#include "actors/core/io_actor.hpp"
 #include "io/socket.hpp"
 #include "support.hpp"
 

@@ -1,6 +1,6 @@
 // Bounded, honest shutdown (DESIGN.md §2.7): stopping with operations pending
 // neither hangs nor frees live memory; what cannot finish is named and leaked.
-#include "actors/io_actor.hpp"
+#include "actors/core/io_actor.hpp"
 #include "support.hpp"
 
 using namespace iocaf;

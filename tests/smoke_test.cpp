@@ -1,5 +1,5 @@
 // Toolchain smoke tests: CAF, the completion port and Wine work together.
-#include "actors/io_actor.hpp"
+#include "actors/core/io_actor.hpp"
 #include "io/pipe.hpp"
 #include "support.hpp"
 

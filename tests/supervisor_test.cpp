@@ -1,6 +1,6 @@
 // The supervisor: OTP strategies, restart types, restart intensity, shutdown
 // order and timeouts, dynamic children, and supervised child processes.
-#include "actors/supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "process_support.hpp"
 
 #include <map>

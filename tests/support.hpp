@@ -1,7 +1,7 @@
 #pragma once
 // Test support: an actor system with an iocaf runtime per test, and helpers
 // that wait for messages with bounded timeouts that fail loudly.
-#include "actors/runtime.hpp"
+#include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
 #include "soak.hpp"
 

@@ -1,8 +1,8 @@
 // TCP listener, connection and connect actors under Wine, loopback only.
-#include "actors/tcp_connect.hpp"
-#include "actors/tcp_listener.hpp"
+#include "actors/tcp/tcp_connect.hpp"
+#include "actors/tcp/tcp_listener.hpp"
 #include "support.hpp"
-#include "actors/tcp_echo.hpp"
+#include "demos/echo/tcp_echo.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -3,7 +3,7 @@
 // owner must still get a completion for each of its operations and finish its
 // cancel protocol; the registration is leaked (counted), never freed while a
 // callback may run. Faults are injected through io/fault.hpp.
-#include "actors/io_actor.hpp"
+#include "actors/core/io_actor.hpp"
 #include "io/fault.hpp"
 #include "support.hpp"
 

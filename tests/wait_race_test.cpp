@@ -2,7 +2,7 @@
 // unregistered while the process exits, in every order. Each wait must end
 // with exactly one acknowledgement, its memory released exactly once, and no
 // packet may arrive for memory that is gone.
-#include "actors/owned_operations.hpp"
+#include "actors/core/owned_operations.hpp"
 #include "process_support.hpp"
 #include "soak.hpp"
 

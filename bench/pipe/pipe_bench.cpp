@@ -5,8 +5,8 @@
 // re-encoded), a raw IOCP loop on one thread, standalone Asio
 // (asio::windows::stream_handle). Under Wine absolute numbers mean little:
 // read the ratios.
-#include "actors/pipe_listener.hpp"
-#include "actors/runtime.hpp"
+#include "actors/pipe/pipe_listener.hpp"
+#include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
 #include "proto/frame.hpp"
 

@@ -10,8 +10,8 @@
 //   iocaf_bench_process [--n N] [--relaxed-sleep-us US]
 // (--relaxed-sleep-us sets CAF's work-stealing.relaxed-sleep-duration, 10 ms
 // by default: idle scheduler workers sleep that long between polls.)
-#include "actors/process_actor.hpp"
-#include "actors/runtime.hpp"
+#include "actors/process/process_actor.hpp"
+#include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
 #include "io/process.hpp"
 

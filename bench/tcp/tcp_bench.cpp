@@ -6,9 +6,9 @@
 // for 64 B ping-pong and 16 KiB bulk with 1, 16 and 64 connections; prints a
 // table with messages/s, MB/s, p50/p99 and ratios to iocaf.
 //   tcp_bench [--seconds S]   (default 2 per cell)
-#include "actors/runtime.hpp"
-#include "actors/tcp_listener.hpp"
-#include "actors/tcp_echo.hpp"
+#include "actors/core/runtime.hpp"
+#include "actors/tcp/tcp_listener.hpp"
+#include "demos/echo/tcp_echo.hpp"
 #include "echo_load_client.hpp"
 
 #include <asio.hpp>

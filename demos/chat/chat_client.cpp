@@ -1,7 +1,7 @@
 // chat_client --pipe NAME --nick NICK: joins the chat room on \\.\pipe\NAME,
 // sends each line of standard input and prints what it receives.
-#include "actors/pipe_connect.hpp"
-#include "actors/runtime.hpp"
+#include "actors/pipe/pipe_connect.hpp"
+#include "actors/core/runtime.hpp"
 #include "common.hpp"
 #include "io/log.hpp"
 #include "proto/chat.hpp"

@@ -4,9 +4,9 @@
 // Ctrl+C or until its standard input reaches end-of-file, then tells every
 // client "server is shutting down", closes the connections after flushing
 // them, runs iocaf's bounded shutdown and exits 0.
-#include "actors/chat_room.hpp"
-#include "actors/pipe_listener.hpp"
-#include "actors/runtime.hpp"
+#include "demos/chat/chat_room.hpp"
+#include "actors/pipe/pipe_listener.hpp"
+#include "actors/core/runtime.hpp"
 #include "common.hpp"
 #include "io/log.hpp"
 

@@ -2,9 +2,9 @@
 //   echo_server --port PORT      (0: any free port)
 // Prints "listening 127.0.0.1:PORT" when ready; stops cleanly on Ctrl+C or
 // when its standard input reaches end-of-file.
-#include "actors/runtime.hpp"
-#include "actors/tcp_listener.hpp"
-#include "actors/tcp_echo.hpp"
+#include "actors/core/runtime.hpp"
+#include "actors/tcp/tcp_listener.hpp"
+#include "demos/echo/tcp_echo.hpp"
 #include "io/log.hpp"
 
 #include <caf/all.hpp>

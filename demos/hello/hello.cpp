@@ -1,7 +1,7 @@
 // iocaf hello: an actor system, the completion port and one actor that owns
 // an overlapped named-pipe read, completed through the IO broker.
-#include "actors/io_actor.hpp"
-#include "actors/runtime.hpp"
+#include "actors/core/io_actor.hpp"
+#include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
 
 #include <caf/all.hpp>

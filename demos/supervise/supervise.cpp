@@ -5,9 +5,9 @@
 //
 //   iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]
 //                   [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet]
-#include "actors/process_actor.hpp"
-#include "actors/runtime.hpp"
-#include "actors/supervisor.hpp"
+#include "actors/process/process_actor.hpp"
+#include "actors/core/runtime.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "io/pipe.hpp"
 
 #include <caf/all.hpp>

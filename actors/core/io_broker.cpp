@@ -1,0 +1,139 @@
+#include "actors/core/io_broker.hpp"
+
+#include <chrono>
+#include <vector>
+
+namespace iocaf {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+class broker_loop {
+public:
+  broker_loop(caf::blocking_actor* self, std::shared_ptr<io_core> core)
+    : self_(self), core_(std::move(core)), log_(logger("broker")) {}
+
+  void run(std::size_t batch_size) {
+    std::vector<OVERLAPPED_ENTRY> entries(batch_size);
+    log_->debug("running, batch size {}", batch_size);
+    for (;;) {
+      DWORD timeout = INFINITE;
+      if (stopping_) {
+        if (core_->table.size() == 0)
+          break;
+        auto now = clock::now();
+        if (now >= deadline_)
+          break;
+        timeout = static_cast<DWORD>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count() + 1);
+      }
+      auto n = core_->port.dequeue(entries.data(), entries.size(), timeout);
+      if (!n) {
+        log_->critical("{}; the broker stops", n.err().to_string());
+        break;
+      }
+      std::size_t wakes = 0;
+      for (std::size_t i = 0; i < *n; ++i)
+        wakes += dispatch(entries[i]) ? 1 : 0;
+      if (wakes > 0)
+        read_mailbox(wakes);
+    }
+    report_leftovers();
+  }
+
+private:
+  // Returns true for a wake packet (a control message waits in the mailbox).
+  bool dispatch(const OVERLAPPED_ENTRY& e) {
+    if (e.lpOverlapped == nullptr) {
+      if (e.lpCompletionKey == io::key_wake) {
+        core_->wakes.fetch_add(1);
+        return true;
+      }
+      core_->unexpected.fetch_add(1);
+      log_->error("unexpected packet without OVERLAPPED, key {}", e.lpCompletionKey);
+      return false;
+    }
+    core_->packets.fetch_add(1);
+    auto entry = core_->table.take(e.lpOverlapped);
+    if (!entry) {
+      core_->unexpected.fetch_add(1);
+      log_->error("unexpected packet: unknown OVERLAPPED {} (key {}, {} bytes)",
+                  static_cast<void*>(e.lpOverlapped), e.lpCompletionKey,
+                  e.dwNumberOfBytesTransferred);
+      return false;
+    }
+    // The packet's OVERLAPPED names one start record; the operation must
+    // still be at that start. Otherwise the packet belongs to an earlier start.
+    auto& op = *entry->op;
+    if (!op.alive() || op.generation() != entry->generation) {
+      core_->unexpected.fetch_add(1);
+      core_->stale.fetch_add(1);
+      log_->error("stale packet: op#{} is at generation {}, the packet's start was generation {}", op.id(),
+                  op.generation(), entry->generation);
+      return false;
+    }
+    auto error = io::win32_from_status(static_cast<long>(e.lpOverlapped->Internal));
+    core_->complete(*entry, e.dwNumberOfBytesTransferred, static_cast<std::uint32_t>(error));
+    return false;
+  }
+
+  // Every control message is sent before its wake packet is posted, so when
+  // a wake is dequeued its message is already in the mailbox: read exactly
+  // that many, each without waiting. Never receive on an empty mailbox: CAF
+  // turns after(0) into a timed wait, and under Wine every timed wait lasts a
+  // whole timer tick (~1.2 ms, DESIGN.md §4), which once sat on every packet.
+  void read_mailbox(std::size_t messages) {
+    for (std::size_t i = 0; i < messages && !self_->mailbox().empty(); ++i)
+      self_->receive(
+        [&](stats_atom) { return core_->stats(); },
+        [&](stop_atom, std::int64_t bound_ms) { begin_stop(bound_ms); },
+        caf::after(std::chrono::seconds(0)) >> [&] {
+          log_->warn("a wake packet without its control message");
+        });
+  }
+
+  void begin_stop(std::int64_t bound_ms) {
+    if (stopping_)
+      return;
+    stopping_ = true;
+    deadline_ = clock::now() + std::chrono::milliseconds(bound_ms);
+    auto inflight = core_->table.snapshot();
+    log_->debug("stopping: {} operations in flight, bound {} ms", inflight.size(), bound_ms);
+    // Owners should have cancelled already; this covers the ones that could not.
+    for (auto& entry : inflight) {
+      if (entry.wait)
+        core_->end_wait(entry.wait, caf::actor_cast<caf::actor_addr>(entry.owner), false);
+      else if (auto code = entry.op->cancel())
+        log_->warn("cancelling op#{} at shutdown: {}", entry.op->id(),
+                   io::error{"CancelIoEx", code}.to_string());
+    }
+  }
+
+  void report_leftovers() {
+    auto left = core_->table.drain();
+    if (left.empty()) {
+      log_->debug("stopped, nothing in flight");
+      return;
+    }
+    log_->error("shutdown bound reached with {} operations still in flight; leaking them", left.size());
+    core_->leaked.fetch_add(left.size());
+    core_->leak(std::move(left));
+    for (auto& line : core_->leak_report())
+      log_->error("  leaked {}", line);
+  }
+
+  caf::blocking_actor* self_;
+  std::shared_ptr<io_core> core_;
+  std::shared_ptr<spdlog::logger> log_;
+  bool stopping_ = false;
+  clock::time_point deadline_;
+};
+
+} // namespace
+
+void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, std::size_t batch_size) {
+  broker_loop{self, std::move(core)}.run(batch_size);
+}
+
+} // namespace iocaf

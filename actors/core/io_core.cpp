@@ -1,0 +1,143 @@
+#include "actors/core/io_core.hpp"
+
+namespace iocaf {
+
+io_core::io_core(io::completion_port p) : port(std::move(p)), log(logger("core")) {
+}
+
+io_core::~io_core() = default;
+
+bool io_core::put_in_flight(const io::operation_ptr& op, const caf::actor_addr& owner, io::wait_ptr wait) {
+  const auto& start = op->current_start();
+  return table.insert({op, start, start->generation, caf::actor_cast<caf::strong_actor_ptr>(owner), std::move(wait)});
+}
+
+void io_core::complete(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error) {
+  if (entry.wait)
+    on_wait_packet(entry);
+  deliver(entry, bytes, error);
+}
+
+void io_core::on_wait_packet(const inflight_entry& entry) {
+  auto& w = entry.wait;
+  if (entry.op->kind() == io::op_kind::wait_unregistered) {
+    if (auto err = w->on_acknowledged())
+      log->warn("wait op#{}: {}", w->fired_op().id(), err.to_string());
+    // Cancelled before it fired: the fired packet will never come; its
+    // operation leaves the table now and its owner learns it was aborted.
+    if (w->current_state() == io::wait_registration::cancelled)
+      if (auto fired = table.take(w->fired_op().overlapped()))
+        deliver(*fired, 0, ERROR_OPERATION_ABORTED);
+  } else if (entry.op->orphaned() || entry.owner == nullptr) {
+    // Fired for a dead owner: unregister on its behalf.
+    end_wait(w, caf::actor_cast<caf::actor_addr>(entry.owner), true);
+  }
+}
+
+void io_core::deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error) {
+  auto owner = caf::actor_cast<caf::actor>(entry.owner);
+  if (entry.op->orphaned() || !owner) {
+    orphans_released.fetch_add(1);
+    log->debug("released orphaned op#{} ({})", entry.op->id(), io::to_string(entry.op->kind()));
+    return;
+  }
+  completions.fetch_add(1);
+  // Anonymous: a completion must not hold a reference to the broker (a
+  // detached actor's thread lives until its last reference is gone).
+  caf::anon_send(owner, io_completed{entry.op->id(), entry.generation, bytes, error});
+}
+
+void io_core::on_wait_post_failed(io::operation& op, const io::error& why) {
+  auto entry = table.take(op.overlapped());
+  if (!entry) {
+    log->error("wait op#{} ({}): {}; and it is not in flight", op.id(), io::to_string(op.kind()), why.to_string());
+    return;
+  }
+  log->error("wait op#{} ({}): {}; completing it without a packet and leaking the registration", op.id(),
+             io::to_string(op.kind()), why.to_string());
+  leak(entry->wait);
+  synthetic.fetch_add(1);
+  complete(*entry, 0, static_cast<std::uint32_t>(why.code()));
+}
+
+broker_stats io_core::stats() const {
+  broker_stats s;
+  s.packets = packets.load();
+  s.completions = completions.load();
+  s.wakes = wakes.load();
+  s.unexpected = unexpected.load();
+  s.stale = stale.load();
+  s.leaked_waits = leaked_waits.load();
+  s.synthetic = synthetic.load();
+  s.orphans_released = orphans_released.load();
+  s.leaked = leaked.load();
+  s.inflight = static_cast<std::int64_t>(table.size());
+  s.live_operations = io::operation::live_count();
+  s.pending_waits = io::wait_registration::live_count();
+  return s;
+}
+
+void io_core::end_wait(const io::wait_ptr& w, const caf::actor_addr& owner, bool orphaned) {
+  w->try_cancel();
+  if (!w->claim_unregister())
+    return;
+  auto ack = w->unregistered_ptr();
+  if (orphaned) {
+    w->fired_op().orphan();
+    ack->orphan();
+  }
+  put_in_flight(ack, owner, w);
+  if (auto err = w->begin_unregister()) {
+    // No acknowledgement will come, so the callback may still touch the wait.
+    log->error("ending wait (op#{}): {}; leaking the registration", w->fired_op().id(), err.to_string());
+    leak(w);
+    if (auto entry = table.take(ack->overlapped())) {
+      synthetic.fetch_add(1);
+      complete(*entry, 0, static_cast<std::uint32_t>(err.code()));
+    }
+  }
+}
+
+void io_core::add_io_actor(const caf::actor_addr& a) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  io_actors_.emplace(a.id(), a);
+}
+
+void io_core::remove_io_actor(caf::actor_id id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  io_actors_.erase(id);
+}
+
+std::vector<caf::actor_addr> io_core::io_actors() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<caf::actor_addr> out;
+  for (auto& kv : io_actors_)
+    out.push_back(kv.second);
+  return out;
+}
+
+void io_core::leak(std::vector<inflight_entry> entries) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (leaked_entries_ == nullptr)
+    leaked_entries_ = new std::vector<inflight_entry>; // never freed, on purpose
+  for (auto& e : entries) {
+    leak_lines_.push_back("op#" + std::to_string(e.op->id()) + " kind=" + io::to_string(e.op->kind())
+                          + " owner=actor#" + std::to_string(e.owner ? e.owner->id() : 0));
+    leaked_entries_->push_back(std::move(e));
+  }
+}
+
+std::vector<std::string> io_core::leak_report() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return leak_lines_;
+}
+
+void io_core::leak(io::wait_ptr w) {
+  leaked_waits.fetch_add(1);
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (leaked_waits_ == nullptr)
+    leaked_waits_ = new std::vector<io::wait_ptr>; // never freed, on purpose
+  leaked_waits_->push_back(std::move(w));
+}
+
+} // namespace iocaf

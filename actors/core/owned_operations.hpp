@@ -1,0 +1,93 @@
+#pragma once
+// The operations and waits one io actor owns. Lives in the actor's state
+// (declare it after the handles it uses, so it is destroyed first).
+//
+// Normal path: start() puts an operation in flight, complete() matches the
+// broker's io_completed to it; cancel_all() starts the cancel protocol.
+// Abrupt path (the state is destroyed with operations pending, e.g. after
+// exit_reason::kill): the destructor marks them orphaned and cancels them
+// without waiting; the in-flight table keeps their memory until the packets
+// arrive and the broker releases them (DESIGN.md §2.5).
+#include "actors/core/io_core.hpp"
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+namespace iocaf {
+
+class owned_operations {
+public:
+  // CAF constructs actor states before the actor's arguments are at hand,
+  // so the operations are attached to the runtime's core in a second step.
+  owned_operations() = default;
+  void attach(std::shared_ptr<io_core> core, caf::actor_addr owner);
+  ~owned_operations();
+  owned_operations(const owned_operations&) = delete;
+  owned_operations& operator=(const owned_operations&) = delete;
+
+  io_core& core() { return *core_; }
+  const std::shared_ptr<io_core>& core_ptr() const { return core_; }
+
+  io::operation_ptr make(io::op_kind kind, std::size_t buffer_size = 0) const {
+    return std::make_shared<io::operation>(kind, buffer_size);
+  }
+
+  // Puts op in flight on handle h, then runs start(*op) (the Win32 call,
+  // returning 0 when a packet will come, else the inline Win32 code). On an
+  // inline result the operation is taken out of flight again and the code
+  // returned: no packet will come for it. A start that must be refused (op
+  // already in flight, the actor closing, an accept after shutdown began)
+  // is refused before op is touched, with a code saying why.
+  template <class Start>
+  unsigned long start(const io::operation_ptr& op, HANDLE h, Start&& start) {
+    if (auto refused = refuse_start(*op))
+      return refused;
+    op->prepare(h);
+    if (!core_->put_in_flight(op, owner_)) {
+      core_->log->critical("op#{}: a fresh start record is already in flight", op->id());
+      return ERROR_INVALID_STATE;
+    }
+    pending_.emplace(op->id(), op);
+    unsigned long code = start(*op);
+    if (code != 0) {
+      core_->table.erase(op->overlapped());
+      pending_.erase(op->id());
+    }
+    return code;
+  }
+
+  // Waits for a kernel object to be signalled (e.g. a process handle, which
+  // must stay open until the wait is released).
+  io::result<io::wait_ptr> watch(HANDLE object);
+
+  struct completion {
+    io::operation_ptr op;
+    io::wait_ptr wait;        // set for a wait's packets
+    std::uint32_t bytes = 0;
+    std::uint32_t error = 0;  // Win32 code; ERROR_OPERATION_ABORTED after a cancel
+    bool wait_released() const { return wait && op->kind() == io::op_kind::wait_unregistered; }
+  };
+  // Matches a completion to one of our operations. A wait that fired is
+  // unregistered right away (the registration must go in any case).
+  std::optional<completion> complete(const io_completed& msg);
+
+  // Cancels every pending operation and ends every wait. Idempotent.
+  void cancel_all();
+  // Operations and waits whose last packet has not been seen.
+  std::size_t pending() const { return pending_.size() + waits_.size(); }
+
+  bool closing() const { return closing_; }
+  void set_closing() { closing_ = true; }
+
+private:
+  unsigned long refuse_start(const io::operation& op) const;
+
+  std::shared_ptr<io_core> core_;
+  caf::actor_addr owner_;
+  std::unordered_map<std::uint64_t, io::operation_ptr> pending_; // by op id
+  std::unordered_map<std::uint64_t, io::wait_ptr> waits_;         // by unregistered-op id
+  bool closing_ = false;
+};
+
+} // namespace iocaf

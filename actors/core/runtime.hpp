@@ -1,0 +1,64 @@
+#pragma once
+// The iocaf runtime: one completion port and its IO broker for an actor
+// system. Create it after the actor_system and let it go before: its
+// destructor runs the bounded shutdown (DESIGN.md §2.7).
+#include "actors/core/io_core.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace iocaf {
+
+struct runtime_options {
+  // How long shutdown waits for io actors to drain and packets to arrive
+  // before it kills what is left and leaks what is still in flight.
+  std::chrono::milliseconds shutdown_bound{5000};
+  // After io actors still draining at the bound were killed, how long the
+  // broker waits for their cancelled operations' packets (on top of what is
+  // left of shutdown_bound) before it leaks them.
+  std::chrono::milliseconds kill_grace{1000};
+  // Packets dequeued per GetQueuedCompletionStatusEx call.
+  std::size_t batch_size = 64;
+};
+
+struct shutdown_report {
+  std::size_t actors_stopped = 0; // io actors that finished their cancel protocol
+  std::size_t actors_killed = 0;  // io actors still draining at the bound, killed
+  std::uint64_t leaked = 0;       // operations still in flight at the bound, leaked
+  std::vector<std::string> leaked_operations; // one line each: "op#12 kind=read owner=actor#7"
+  std::chrono::milliseconds took{0};
+};
+
+class runtime {
+public:
+  // Throws std::runtime_error naming the Win32 failure if the port cannot be made.
+  explicit runtime(caf::actor_system& sys, runtime_options opts = {});
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  caf::actor_system& system() { return sys_; }
+  const std::shared_ptr<io_core>& core() const { return core_; }
+  const caf::actor& broker() const { return broker_; }
+
+  // Asks the broker for its counters (from a non-actor thread; bounded).
+  broker_stats stats();
+  // Stops every io actor (also those spawned while it runs), then the
+  // broker; bounded by shutdown_bound (+ kill_grace if it had to kill). Idempotent.
+  shutdown_report shutdown();
+
+private:
+  caf::actor_system& sys_;
+  runtime_options opts_;
+  std::shared_ptr<io_core> core_;
+  caf::actor broker_;
+  bool stopped_ = false;
+  shutdown_report report_;
+};
+
+} // namespace iocaf

@@ -1,0 +1,39 @@
+#pragma once
+// The client end of a named pipe: an asynchronous connect with a timeout.
+// CreateFileW on a pipe never blocks; while every server instance is busy
+// (ERROR_PIPE_BUSY) the connector retries on a timer instead of blocking in
+// WaitNamedPipe. The result is a pipe connection actor
+// (actors/pipe_connection.hpp), the same type as on the server side: the
+// handler then receives pipe_opened from it, first. On failure the handler
+// receives pipe_connect_failed instead, from the connector.
+#include "actors/pipe/pipe_connection.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+
+namespace iocaf {
+
+struct pipe_connect_options {
+  std::string name;                                // connects to \\.\pipe\<name>
+  std::chrono::milliseconds timeout{5000};         // bound on retrying while the server is busy
+  std::chrono::milliseconds retry_interval{10};    // pause between attempts while busy
+  pipe_connection_options connection;
+};
+
+// errc::not_found: no server serves the name; errc::timeout: every instance
+// stayed busy until the timeout; errc::win32: another failure.
+struct pipe_connect_failed {
+  std::string pipe;
+  caf::error reason;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pipe_connect_failed& x) {
+  return f(caf::meta::type_name("pipe_connect_failed"), x.pipe, x.reason);
+}
+
+// Spawns the connector; it quits once it has handed over or failed.
+caf::actor connect_pipe(caf::actor_system& sys, std::shared_ptr<io_core> core, pipe_connect_options opts,
+                        caf::actor handler);
+
+} // namespace iocaf

@@ -1,0 +1,420 @@
+#include "actors/process/process_actor.hpp"
+
+#include "io/log.hpp"
+
+#include <caf/send.hpp>
+
+#include <cstdio>
+#include <deque>
+
+namespace iocaf {
+
+namespace {
+
+// Timers the actor sends itself (anonymously: a timer that lands while the
+// actor drains must not bounce an error reply back at it).
+using grace_atom = caf::atom_constant<caf::atom("grace_end")>;
+using output_bound_atom = caf::atom_constant<caf::atom("out_bound")>;
+using kill_bound_atom = caf::atom_constant<caf::atom("kill_bound")>;
+
+// After TerminateProcess, how long the exit wait may take before we give up on it.
+constexpr auto kill_bound = std::chrono::seconds(5);
+constexpr UINT terminate_exit_code = 1;
+
+struct stream_reader {
+  explicit stream_reader(std_stream w) : which(w) {}
+  std_stream which;
+  HANDLE handle = nullptr;
+  io::operation_ptr op;
+  bool open = false;   // not at end-of-file yet (a read is in flight)
+  std::string partial; // line mode: the unterminated tail
+  std::uint64_t bytes = 0;
+};
+
+struct pending_write {
+  std::string data;
+  caf::response_promise promise; // invalid for plain sends
+};
+
+struct process_state {
+  // The handles, declared before ops: closed after it, however the actor
+  // ends. Even killed with its exit wait still unregistering, the process
+  // handle may close: the wait waits on its own duplicate of it
+  // (io::wait_registration::arm). Closing the job kills the child.
+  io::child_process child;
+  owned_operations ops;
+  process_actor_options opts;
+  std::shared_ptr<spdlog::logger> log;
+  stream_reader out{std_stream::out};
+  stream_reader err{std_stream::err};
+  std::deque<pending_write> writes;
+  io::operation_ptr write_op;
+  bool writing = false;
+  bool close_stdin_wanted = false;
+  bool exited = false;
+  std::uint32_t exit_code = 0;
+  caf::error exit_error; // the exit code could not be read
+  bool reported = false;
+  bool stopping = false;
+  bool terminated = false;
+  caf::error stop_reason;
+};
+
+using process_self = caf::stateful_actor<process_state>*;
+
+std::uint32_t pid_of(process_self self) {
+  return static_cast<std::uint32_t>(self->state.child.pid);
+}
+
+void send_handler(process_self self, caf::message msg) {
+  if (self->state.opts.handler)
+    self->send(self->state.opts.handler, std::move(msg));
+}
+
+void deliver_output(process_self self, stream_reader& s, const char* data, std::size_t n) {
+  auto& st = self->state;
+  s.bytes += n;
+  if (!st.opts.lines) {
+    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, std::string(data, n)}));
+    return;
+  }
+  s.partial.append(data, n);
+  std::size_t start = 0;
+  for (;;) {
+    auto nl = s.partial.find('\n', start);
+    if (nl == std::string::npos)
+      break;
+    auto end = nl;
+    if (end > start && s.partial[end - 1] == '\r')
+      --end;
+    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, s.partial.substr(start, end - start)}));
+    start = nl + 1;
+  }
+  s.partial.erase(0, start);
+  while (s.partial.size() > st.opts.max_line) {
+    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, s.partial.substr(0, st.opts.max_line)}));
+    s.partial.erase(0, st.opts.max_line);
+  }
+}
+
+void flush_partial(process_self self, stream_reader& s) {
+  if (!s.partial.empty()) {
+    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, std::move(s.partial)}));
+    s.partial.clear();
+  }
+}
+
+void finish(process_self self);
+
+// Reports the exit once both outputs ended (or when forced by a bound).
+void maybe_report(process_self self, bool force) {
+  auto& st = self->state;
+  if (st.reported || !st.exited)
+    return;
+  bool complete = !st.out.open && !st.err.open;
+  if (!complete && !force)
+    return;
+  flush_partial(self, st.out);
+  flush_partial(self, st.err);
+  st.reported = true;
+  process_exited msg{pid_of(self), st.exit_code, st.exit_error ? describe(st.exit_error) : std::string{},
+                     st.terminated, complete, st.out.bytes, st.err.bytes};
+  st.log->debug("pid {} exited with code {} ({}), {} + {} bytes of output{}", msg.pid,
+                msg.exit_error.empty() ? std::to_string(msg.exit_code) : msg.exit_error,
+                msg.terminated ? "terminated" : "on its own", msg.stdout_bytes, msg.stderr_bytes,
+                complete ? "" : ", output incomplete");
+  send_handler(self, caf::make_message(msg));
+  finish(self);
+}
+
+void end_of_stream(process_self self, stream_reader& s) {
+  s.open = false;
+  flush_partial(self, s);
+  maybe_report(self, false);
+}
+
+void start_read(process_self self, stream_reader& s) {
+  auto size = self->state.opts.read_size;
+  auto code = self->state.ops.start(s.op, s.handle, [size](io::operation& o) {
+    return io::start_read(o, o.target(), size);
+  });
+  if (code == 0)
+    return;
+  if (code != ERROR_BROKEN_PIPE && code != ERROR_HANDLE_EOF)
+    self->state.log->warn("pid {}: {}", pid_of(self), io::error{"ReadFile(child output)", code}.to_string());
+  end_of_stream(self, s);
+}
+
+void on_read(process_self self, stream_reader& s, const owned_operations::completion& c) {
+  if (c.error == 0 && c.bytes > 0) {
+    deliver_output(self, s, c.op->buffer().data(), c.bytes);
+    if (!self->state.ops.closing())
+      start_read(self, s);
+    return;
+  }
+  if (c.error != 0 && c.error != ERROR_BROKEN_PIPE && c.error != ERROR_HANDLE_EOF &&
+      c.error != ERROR_OPERATION_ABORTED)
+    self->state.log->warn("pid {}: {}", pid_of(self), io::error{"ReadFile(child output)", c.error}.to_string());
+  end_of_stream(self, s);
+}
+
+void fail_write(pending_write& w, caf::error err) {
+  if (w.promise.pending())
+    w.promise.deliver(std::move(err));
+}
+
+// Starts the next queued write, or closes stdin when asked and idle.
+void pump_writes(process_self self) {
+  auto& st = self->state;
+  while (!st.writing && !st.writes.empty()) {
+    auto& w = st.writes.front();
+    if (w.data.empty()) {
+      if (w.promise.pending())
+        w.promise.deliver(std::uint64_t{0});
+      st.writes.pop_front();
+      continue;
+    }
+    st.write_op->buffer().assign(w.data.begin(), w.data.end());
+    auto size = w.data.size();
+    auto code = st.ops.start(st.write_op, st.child.stdin_w.get(), [size](io::operation& o) {
+      return io::start_write(o, o.target(), size);
+    });
+    if (code == 0) {
+      st.writing = true;
+      return;
+    }
+    fail_write(w, make_error(io::error{"WriteFile(child stdin)", code}));
+    st.writes.pop_front();
+  }
+  if (!st.writing && st.writes.empty() && st.close_stdin_wanted && st.child.stdin_w) {
+    st.log->debug("pid {}: closing stdin", pid_of(self));
+    st.child.stdin_w.reset();
+  }
+}
+
+void on_write(process_self self, const owned_operations::completion& c) {
+  auto& st = self->state;
+  st.writing = false;
+  if (st.writes.empty())
+    return;
+  auto& w = st.writes.front();
+  if (c.error != 0) {
+    fail_write(w, make_error(io::error{"WriteFile(child stdin)", c.error}));
+    st.writes.pop_front();
+  } else if (c.bytes < w.data.size()) {
+    w.data.erase(0, c.bytes); // a short write: the rest goes next
+  } else {
+    if (w.promise.pending())
+      w.promise.deliver(static_cast<std::uint64_t>(c.bytes));
+    st.writes.pop_front();
+  }
+  pump_writes(self);
+}
+
+void close_stdin(process_self self, bool abandon_writes) {
+  auto& st = self->state;
+  st.close_stdin_wanted = true;
+  if (abandon_writes) {
+    // Keep the one in flight (its completion is awaited), drop the rest.
+    while (st.writes.size() > (st.writing ? 1u : 0u)) {
+      fail_write(st.writes.back(), make_error(errc::closing, "the process actor is stopping"));
+      st.writes.pop_back();
+    }
+    if (st.writing)
+      st.write_op->cancel();
+  }
+  pump_writes(self);
+}
+
+void terminate_child(process_self self) {
+  auto& st = self->state;
+  if (st.exited || st.terminated)
+    return;
+  st.log->debug("pid {}: TerminateProcess (grace {} ms over)", pid_of(self), st.opts.grace.count());
+  if (!TerminateProcess(st.child.process.get(), terminate_exit_code)) {
+    auto err = io::last_error("TerminateProcess");
+    // ERROR_ACCESS_DENIED here means it is exiting already; the wait will tell.
+    st.log->warn("pid {}: {}", pid_of(self), err.to_string());
+  }
+  st.terminated = true;
+  caf::delayed_anon_send(caf::actor{self}, kill_bound, kill_bound_atom::value);
+}
+
+// The child is gone (or given up on) and reported: cancel what is left and go.
+void finish(process_self self) {
+  auto& st = self->state;
+  for (auto& w : st.writes)
+    fail_write(w, make_error(errc::closing, "the child process has exited"));
+  caf::error reason;
+  if (st.stopping)
+    reason = st.stop_reason;
+  else if (st.exit_error)
+    reason = st.exit_error;
+  else if (st.exit_code != 0)
+    reason = make_exit_error(st.opts.spawn.program, pid_of(self), st.exit_code);
+  shut_down(self, std::move(reason));
+}
+
+void begin_stop(process_self self, caf::error reason) {
+  auto& st = self->state;
+  if (st.stopping || st.ops.closing())
+    return;
+  st.stopping = true;
+  st.stop_reason = std::move(reason);
+  if (st.exited)
+    return; // the exit is being reported already (waiting for output EOF or its bound)
+  st.log->debug("pid {}: stopping (grace {} ms)", pid_of(self), st.opts.grace.count());
+  close_stdin(self, true);
+  if (st.opts.grace.count() <= 0)
+    terminate_child(self);
+  else
+    caf::delayed_anon_send(caf::actor{self}, st.opts.grace, grace_atom::value);
+}
+
+void on_exit_wait(process_self self, const owned_operations::completion& c) {
+  auto& st = self->state;
+  if (c.wait_released())
+    return;
+  if (c.error != 0) // cancelled: only during the cancel protocol
+    return;
+  auto code = io::exit_code(st.child.process.get());
+  if (!code) {
+    // Not a made-up exit code: the reason says what failed.
+    st.log->error("pid {}: {}", pid_of(self), code.err().to_string());
+    st.exit_error = make_error(errc::win32, "program \"" + st.opts.spawn.program + "\" (pid " +
+                                              std::to_string(pid_of(self)) + ") exited, but its exit code is unknown: " +
+                                              code.err().to_string());
+  }
+  st.exited = true;
+  st.exit_code = code ? *code : 0;
+  if (st.child.stdin_w && !st.writing)
+    st.child.stdin_w.reset(); // nobody reads it any more
+  maybe_report(self, false);
+  if (!st.reported)
+    caf::delayed_anon_send(caf::actor{self}, st.opts.output_bound, output_bound_atom::value);
+}
+
+caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, process_actor_options opts,
+                            std::shared_ptr<io::child_process> child) {
+  install_cancel_protocol(self, core);
+  self->set_exit_handler([self](caf::exit_msg& msg) { begin_stop(self, std::move(msg.reason)); });
+  auto& st = self->state;
+  st.child = std::move(*child);
+  st.opts = std::move(opts);
+  st.log = logger("process");
+  st.out.handle = st.child.stdout_r.get();
+  st.err.handle = st.child.stderr_r.get();
+  st.write_op = st.ops.make(io::op_kind::write);
+
+  auto w = st.ops.watch(st.child.process.get());
+  if (!w) {
+    st.log->error("pid {}: {}", pid_of(self), w.err().to_string());
+    TerminateProcess(st.child.process.get(), terminate_exit_code);
+    self->quit(make_error(w.err()));
+    return {};
+  }
+  send_handler(self, caf::make_message(process_started{pid_of(self), st.opts.spawn.program}));
+  for (auto* s : {&st.out, &st.err}) {
+    if (s->handle == nullptr)
+      continue;
+    s->op = st.ops.make(io::op_kind::read, st.opts.read_size);
+    s->open = true;
+    start_read(self, *s);
+  }
+  return {
+    [self](const io_completed& msg) {
+      auto& st = self->state;
+      auto c = st.ops.complete(msg);
+      if (!c)
+        return;
+      if (c->wait) {
+        on_exit_wait(self, *c);
+      } else if (c->op == st.write_op) {
+        on_write(self, *c);
+      } else if (c->op == st.out.op) {
+        on_read(self, st.out, *c);
+      } else if (c->op == st.err.op) {
+        on_read(self, st.err, *c);
+      }
+    },
+    [self](process_input& in) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      if (!st.child.stdin_w || st.close_stdin_wanted || st.stopping || st.exited)
+        return make_error(errc::closing, "the child's stdin is closed");
+      pending_write w{std::move(in.data), {}};
+      // Only a request gets an answer (when written); a plain send gets none.
+      if (self->current_message_id().is_request())
+        w.promise = self->make_response_promise();
+      st.writes.push_back(std::move(w));
+      pump_writes(self);
+      return caf::delegated<std::uint64_t>{};
+    },
+    [self](close_stdin_atom) { close_stdin(self, false); },
+    [self](stop_atom) { begin_stop(self, caf::exit_reason::normal); },
+    [self](grace_atom) {
+      if (!self->state.exited)
+        terminate_child(self);
+    },
+    [self](output_bound_atom) { maybe_report(self, true); },
+    [self](kill_bound_atom) {
+      auto& st = self->state;
+      if (st.exited)
+        return;
+      st.log->error("pid {}: no exit {} s after TerminateProcess; giving up on it (its job still kills it)",
+                    pid_of(self), std::chrono::duration_cast<std::chrono::seconds>(kill_bound).count());
+      st.exited = true;
+      st.exit_code = terminate_exit_code;
+      maybe_report(self, true);
+    },
+  };
+}
+
+} // namespace
+
+caf::error make_exit_error(const std::string& program, std::uint32_t pid, std::uint32_t code) {
+  char hex[16];
+  std::snprintf(hex, sizeof(hex), "0x%08X", code);
+  return caf::error{static_cast<std::uint8_t>(process_errc::exited), process_error_category,
+                    caf::make_message(code, "program \"" + program + "\" (pid " + std::to_string(pid) +
+                                              ") exited with code " + std::to_string(code) + " (" + hex + ")")};
+}
+
+bool exit_code_of(const caf::error& reason, std::uint32_t& code) {
+  if (reason.category() != process_error_category ||
+      reason.code() != static_cast<std::uint8_t>(process_errc::exited) ||
+      !reason.context().match_elements<std::uint32_t, std::string>())
+    return false;
+  code = reason.context().get_as<std::uint32_t>(0);
+  return true;
+}
+
+void configure_process_errors(caf::actor_system_config& cfg) {
+  cfg.add_error_category(process_error_category, [](std::uint8_t, caf::atom_value, const caf::message& ctx) {
+    if (ctx.match_elements<std::uint32_t, std::string>())
+      return ctx.get_as<std::string>(1);
+    return std::string("process error");
+  });
+}
+
+caf::expected<caf::actor> spawn_process(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                        process_actor_options opts) {
+  if (core->stopping.load())
+    return make_error(errc::shutdown, "cannot start \"" + opts.spawn.program + "\": the iocaf runtime is stopping");
+  auto child = io::start_process(opts.spawn);
+  if (!child) {
+    auto code = child.err().code();
+    auto kind = code == ERROR_FILE_NOT_FOUND || code == ERROR_PATH_NOT_FOUND ? errc::not_found : errc::win32;
+    return make_error(kind, "cannot start \"" + opts.spawn.program + "\": " + child.err().to_string());
+  }
+  auto shared = std::make_shared<io::child_process>(std::move(*child));
+  for (auto* h : {&shared->stdin_w, &shared->stdout_r, &shared->stderr_r})
+    if (*h)
+      if (auto err = core->port.associate(h->get())) {
+        TerminateProcess(shared->process.get(), 1); // in case the job is not ours
+        return make_error(errc::win32, "\"" + opts.spawn.program + "\": " + err.to_string());
+      }
+  // (On an error above, `shared` closes the child's job, which kills it.)
+  return sys.spawn(process_actor, std::move(core), std::move(opts), std::move(shared));
+}
+
+} // namespace iocaf
