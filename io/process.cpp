@@ -291,4 +291,21 @@ result<DWORD> exit_code(HANDLE process) {
   return code;
 }
 
+std::string exe_directory() {
+  // Long paths: grow the buffer until the name fits.
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+    if (n == 0)
+      return {};
+    if (n < path.size()) {
+      path.resize(n);
+      break;
+    }
+    path.resize(path.size() * 2);
+  }
+  path.erase(path.find_last_of(L"\\/") + 1);
+  return narrow(path);
+}
+
 } // namespace iocaf::io

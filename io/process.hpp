@@ -67,6 +67,10 @@ result<stdio_pipe> create_stdio_pipe(bool parent_reads, DWORD buffer_size);
 // Errors name the program: `call` is "CreateProcessW(\"prog\")" and friends.
 result<child_process> start_process(const process_options& opts);
 
+// The folder of the running program, with its trailing separator, in UTF-8
+// (helper programs live next to the programs that start them).
+std::string exe_directory();
+
 // Whether a process is still running (non-blocking).
 bool process_running(HANDLE process);
 

@@ -11,6 +11,7 @@
 #include <mswsock.h>
 
 #include "io/error.hpp"
+#include "io/handle.hpp"
 #include "io/operation.hpp"
 
 #include <cstdint>
@@ -24,34 +25,15 @@ error winsock_init();
 
 inline HANDLE as_handle(SOCKET s) { return reinterpret_cast<HANDLE>(s); }
 
-class unique_socket {
-public:
-  unique_socket() = default;
-  explicit unique_socket(SOCKET s) : s_(s) {}
-  unique_socket(unique_socket&& other) noexcept : s_(other.release()) {}
-  unique_socket& operator=(unique_socket&& other) noexcept {
-    if (this != &other)
-      reset(other.release());
-    return *this;
-  }
-  unique_socket(const unique_socket&) = delete;
-  unique_socket& operator=(const unique_socket&) = delete;
-  ~unique_socket() { reset(); }
-
-  SOCKET get() const { return s_; }
-  HANDLE handle() const { return as_handle(s_); }
-  bool valid() const { return s_ != INVALID_SOCKET; }
-  explicit operator bool() const { return valid(); }
-  SOCKET release() { return std::exchange(s_, INVALID_SOCKET); }
-  void reset(SOCKET s = INVALID_SOCKET) {
-    if (valid())
-      closesocket(s_);
-    s_ = s;
-  }
-
-private:
-  SOCKET s_ = INVALID_SOCKET;
+struct socket_traits {
+  using native_type = SOCKET;
+  static SOCKET none() { return INVALID_SOCKET; }
+  static bool valid(SOCKET s) { return s != INVALID_SOCKET; }
+  static void close(SOCKET s) { closesocket(s); }
+  static HANDLE as_handle(SOCKET s) { return io::as_handle(s); }
 };
+
+using unique_socket = unique_resource<socket_traits>;
 
 // An IPv4 or IPv6 address with port.
 struct socket_address {

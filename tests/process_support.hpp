@@ -18,11 +18,7 @@ namespace iocaf::test {
 
 // A helper program next to the running test exe (tests and helpers share a folder).
 inline std::string helper_program(const std::string& exe) {
-  wchar_t path[MAX_PATH];
-  DWORD n = GetModuleFileNameW(nullptr, path, MAX_PATH);
-  std::wstring dir(path, n);
-  dir.erase(dir.find_last_of(L"\\/") + 1);
-  return io::narrow(dir) + exe;
+  return io::exe_directory() + exe;
 }
 
 inline io::process_options child_options(std::vector<std::string> args) {

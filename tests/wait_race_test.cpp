@@ -18,33 +18,26 @@ constexpr int in_flight = 16;
 const int children = 608 * test::soak_factor(); // 38 batches of 16, times IOCAF_SOAK
 const int owner_rounds = test::soak_factor();   // rounds of 32 waits orphaned at once
 
-std::wstring helper_path(const wchar_t* exe) {
-  wchar_t self[MAX_PATH];
-  DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-  std::wstring dir(self, n);
-  return dir.substr(0, dir.find_last_of(L"\\/") + 1) + exe;
-}
-
-// Starts "iocaf_exit_after MS CODE"; Wine's sporadic start-up failure
-// (test::wine_start_glitch) is retried and counted in `retries`.
-io::result<io::unique_handle> spawn_exit_after(int ms, unsigned code, int& retries) {
-  std::wstring cmd = L"\"" + helper_path(L"iocaf_exit_after.exe") + L"\" " + std::to_wstring(ms) + L" "
-                     + std::to_wstring(code);
+// Starts "iocaf_exit_after MS CODE" in `job` (the test's, so the child
+// outlives its start-up handles) with no stdio; Wine's sporadic start-up
+// failure (test::wine_start_glitch) is retried and counted in `retries`.
+io::result<io::unique_handle> spawn_exit_after(HANDLE job, int ms, unsigned code, int& retries) {
+  io::process_options opts;
+  opts.program = test::helper_program("iocaf_exit_after.exe");
+  opts.args = {std::to_string(ms), std::to_string(code)};
+  opts.in = opts.out = opts.err = io::stdio_mode::null;
+  opts.job = job;
   static int started_in_process = 0; // for the log: does the failure come late?
   for (int attempt = 0;; ++attempt) {
-    STARTUPINFOW si{};
-    si.cb = sizeof(si);
-    PROCESS_INFORMATION pi{};
-    if (CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi)) {
-      CloseHandle(pi.hThread);
+    auto child = io::start_process(opts);
+    if (child) {
       ++started_in_process;
-      return io::unique_handle{pi.hProcess};
+      return std::move(child->process);
     }
-    auto err = io::last_error("CreateProcessW");
-    if (err.code() != test::wine_start_glitch || attempt == test::max_retries_per_start)
-      return err;
+    if (child.err().code() != test::wine_start_glitch || attempt == test::max_retries_per_start)
+      return child.err();
     std::printf("[ info ] start failed after %d children in this process, retrying: %s\n", started_in_process,
-                err.to_string().c_str());
+                child.err().to_string().c_str());
     ++retries;
   }
 }
@@ -110,6 +103,9 @@ TEST_F(wait_race, unregister_while_process_exits) {
   int fired_then_unregistered = 0; // fired packets received
   int cancelled_before_fire = 0;   // aborted fired operations received
   int start_retries = 0;
+  // Every child in one kill-on-close job: none outlives the test.
+  auto job = io::create_kill_on_close_job();
+  ASSERT_TRUE(job) << job.err().to_string();
   std::string handles_after_first_batch;
 
   for (int done = 0; done < children; done += in_flight) {
@@ -122,7 +118,7 @@ TEST_F(wait_race, unregister_while_process_exits) {
     for (int i = 0; i < in_flight; ++i) {
       orders[i] = static_cast<order>((done + i) % 3);
       int delay = orders[i] == order::unregister_first ? 200 : orders[i] == order::racing ? int(rng() % 3) : 0;
-      auto p = spawn_exit_after(delay, static_cast<unsigned>(i), start_retries);
+      auto p = spawn_exit_after(job->get(), delay, static_cast<unsigned>(i), start_retries);
       ASSERT_TRUE(p) << p.err().to_string() << " (after " << done + i << " children)";
       batch[i].process = std::move(*p);
       auto w = ops.watch(batch[i].process.get());
@@ -211,6 +207,9 @@ TEST_F(wait_race, owner_gone_with_waits_armed_and_fired) {
   log_handles("owner_gone_with_waits_armed_and_fired starts");
   constexpr int per_round = 32;
   int start_retries = 0;
+  // Every child in one kill-on-close job: none outlives the test.
+  auto job = io::create_kill_on_close_job();
+  ASSERT_TRUE(job) << job.err().to_string();
   for (int round = 0; round < owner_rounds; ++round) {
     auto base = rt->stats();
     std::vector<io::unique_handle> running;
@@ -220,7 +219,7 @@ TEST_F(wait_race, owner_gone_with_waits_armed_and_fired) {
       ops.attach(rt->core(), owner->address());
       for (int i = 0; i < per_round; ++i) {
         bool exits = i % 2 == 0;
-        auto p = spawn_exit_after(exits ? 0 : 600000, 0, start_retries);
+        auto p = spawn_exit_after(job->get(), exits ? 0 : 600000, 0, start_retries);
         ASSERT_TRUE(p) << p.err().to_string();
         auto w = ops.watch(p->get());
         ASSERT_TRUE(w) << w.err().to_string();

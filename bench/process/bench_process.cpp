@@ -28,11 +28,7 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 std::string child_exe() {
-  wchar_t path[MAX_PATH];
-  DWORD n = GetModuleFileNameW(nullptr, path, MAX_PATH);
-  std::wstring dir(path, n);
-  dir.erase(dir.find_last_of(L"\\/") + 1);
-  return io::narrow(dir) + "iocaf_bench_process_child.exe";
+  return io::exe_directory() + "iocaf_bench_process_child.exe";
 }
 
 double seconds_since(clock_type::time_point t) {

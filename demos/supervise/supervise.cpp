@@ -108,13 +108,6 @@ BOOL WINAPI on_ctrl(DWORD type) {
   return FALSE;
 }
 
-std::wstring own_dir() {
-  wchar_t path[MAX_PATH];
-  DWORD n = GetModuleFileNameW(nullptr, path, MAX_PATH);
-  std::wstring dir(path, n);
-  return dir.substr(0, dir.find_last_of(L"\\/") + 1);
-}
-
 std::size_t live_workers() {
   HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
   if (snap == INVALID_HANDLE_VALUE)
@@ -245,7 +238,7 @@ int run(const flags& f) {
   }
 
   auto log = sys.spawn(event_logger, f.quiet);
-  std::string worker = io::narrow(own_dir()) + "iocaf_supervise_worker.exe";
+  std::string worker = io::exe_directory() + "iocaf_supervise_worker.exe";
   supervisor_options so;
   so.flags.strategy = f.strategy;
   so.flags.intensity = f.intensity;
