@@ -151,6 +151,19 @@ bool start_child(sup self, child& c, caf::error* failure = nullptr) {
   return true;
 }
 
+// A restart failed. OTP retries it as another restart (it counts), except
+// when the iocaf runtime is stopping: no start can succeed then, so the
+// supervisor shuts down at once, naming the child, instead of spending its
+// intensity on restarts that cannot work.
+void restart_failed(sup self, const std::string& id, caf::error failure) {
+  if (is(failure, errc::shutdown)) {
+    begin_shutdown(self, supervisor_error(supervisor_errc::start_failed,
+                                          "cannot restart child \"" + id + "\": " + describe(failure)));
+    return;
+  }
+  caf::anon_send(caf::actor{self}, retry_atom::value, id, std::move(failure));
+}
+
 void stop_child(sup self, child& c) {
   if (!c.actor || c.terminating)
     return;
@@ -196,10 +209,8 @@ void restart_group_now(sup self) {
     }
     ++c->restarts;
     caf::error failure;
-    if (!start_child(self, *c, &failure)) {
-      // OTP retries a failed restart as another restart (it counts).
-      caf::anon_send(caf::actor{self}, retry_atom::value, id, failure);
-    }
+    if (!start_child(self, *c, &failure))
+      restart_failed(self, id, std::move(failure));
   }
   auto deferred = std::move(st.deferred_exits);
   st.deferred_exits.clear();
@@ -272,7 +283,7 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
     ++c->restarts;
     caf::error failure;
     if (!start_child(self, *c, &failure))
-      caf::anon_send(caf::actor{self}, retry_atom::value, id, failure);
+      restart_failed(self, id, std::move(failure));
     return;
   }
   // one_for_all: every child; rest_for_one: this one and those started after it.
