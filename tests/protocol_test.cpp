@@ -97,30 +97,40 @@ caf::error end_holder(caf::scoped_actor& self, const caf::actor& h, ending how) 
   return expected;
 }
 
-TEST_P(protocol, down_only_after_every_acknowledgement) {
-  auto [k, how] = GetParam();
-  auto base = rt->stats();
-  caf::scoped_actor self{*sys};
-  auto h = sys->spawn(holder, rt->core(), k, caf::actor{self});
+// Spawns a holder with K operations pending, ends it the way `how` says and
+// checks its DOWN carries the reason and comes only after `acknowledgements`
+// completions were delivered (none released as an orphan).
+template <class Holder>
+void expect_down_after_acknowledgements(runtime& rt, Holder holder_fn, int k, ending how,
+                                        std::uint64_t acknowledgements) {
+  auto& sys = rt.system();
+  auto base = rt.stats();
+  caf::scoped_actor self{sys};
+  auto h = sys.spawn(holder_fn, rt.core(), k, caf::actor{self});
   self->monitor(h);
   expect_ready(self, k);
-  EXPECT_EQ(rt->stats().inflight, k);
-
+  ASSERT_EQ(rt.stats().inflight, k) << "some operation completed before the holder ended";
   caf::error expected = end_holder(self, h, how);
   bool down = false;
   self->receive(
     [&](caf::down_msg& dm) {
       down = true;
       EXPECT_EQ(dm.reason, expected) << describe(dm.reason);
-      // The holder quit only after its K acknowledgements were delivered.
-      auto s = rt->stats();
-      EXPECT_EQ(s.completions - base.completions, static_cast<std::uint64_t>(k));
+      auto s = rt.stats();
+      EXPECT_EQ(s.completions - base.completions, acknowledgements);
       EXPECT_EQ(s.orphans_released - base.orphans_released, 0u);
       EXPECT_EQ(s.inflight, 0);
+      EXPECT_EQ(s.pending_waits, base.pending_waits) << "a wait registration outlived its owner";
     },
     caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
   ASSERT_TRUE(down);
-  EXPECT_EQ(rt->stats().live_operations, base.live_operations);
+  EXPECT_EQ(rt.stats().live_operations, base.live_operations);
+}
+
+// The holder quits only after its K acknowledgements were delivered.
+TEST_P(protocol, down_only_after_every_acknowledgement) {
+  auto [k, how] = GetParam();
+  expect_down_after_acknowledgements(*rt, holder, k, how, static_cast<std::uint64_t>(k));
 }
 
 INSTANTIATE_TEST_SUITE_P(k_pending, protocol,
@@ -202,32 +212,12 @@ caf::behavior mixed_holder(caf::stateful_actor<mixed_state>* self, std::shared_p
 
 class protocol_mixed : public protocol {};
 
+// Every operation acknowledged before the DOWN: one completion per read,
+// write and accept; two per wait (its fired operation, aborted, and the
+// unregistration's acknowledgement).
 TEST_P(protocol_mixed, down_only_after_every_acknowledgement_of_reads_writes_accepts_and_waits) {
   auto [k, how] = GetParam();
-  auto base = rt->stats();
-  caf::scoped_actor self{*sys};
-  auto h = sys->spawn(mixed_holder, rt->core(), k, caf::actor{self});
-  self->monitor(h);
-  expect_ready(self, k);
-  ASSERT_EQ(rt->stats().inflight, k) << "some operation completed before the holder ended";
-
-  caf::error expected = end_holder(self, h, how);
-  bool down = false;
-  self->receive(
-    [&](caf::down_msg& dm) {
-      down = true;
-      EXPECT_EQ(dm.reason, expected) << describe(dm.reason);
-      // Every operation acknowledged before the DOWN: one completion per
-      // read, write and accept; two per wait (its fired operation, aborted,
-      // and the unregistration's acknowledgement).
-      auto s = rt->stats();
-      EXPECT_EQ(s.completions - base.completions, static_cast<std::uint64_t>(k / 4 * 5));
-      EXPECT_EQ(s.orphans_released - base.orphans_released, 0u);
-      EXPECT_EQ(s.inflight, 0);
-      EXPECT_EQ(s.pending_waits, base.pending_waits) << "a wait registration outlived its owner";
-    },
-    caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
-  ASSERT_TRUE(down);
+  expect_down_after_acknowledgements(*rt, mixed_holder, k, how, static_cast<std::uint64_t>(k / 4 * 5));
 }
 
 INSTANTIATE_TEST_SUITE_P(k_pending, protocol_mixed,

@@ -60,9 +60,13 @@ protected:
     return {a, ev};
   }
 
-  // One registration (and its two operations) is leaked on purpose: its
-  // callback may still run.
-  void leaked_on_purpose() {
+  // After one fault: exactly one synthetic completion and one registration
+  // (with its two operations) leaked on purpose, its callback may still run.
+  void expect_one_synthetic_completion_and_leak(const broker_stats& base) {
+    auto s = rt->stats();
+    EXPECT_EQ(s.synthetic - base.synthetic, 1u);
+    EXPECT_EQ(s.leaked_waits - base.leaked_waits, 1u);
+    EXPECT_EQ(s.inflight, 0);
     live_waits_at_start += 1;
     live_operations_at_start += 2;
   }
@@ -85,11 +89,7 @@ TEST_F(wait_fault, unregister_fails_owner_still_finishes) {
   // fired operation (aborted) and the acknowledgement, both synthetic.
   self->send(a, close_atom::value);
   expect_down(self, "the owner hung after UnregisterWaitEx failed");
-  auto s = rt->stats();
-  EXPECT_EQ(s.leaked_waits - base.leaked_waits, 1u);
-  EXPECT_EQ(s.synthetic - base.synthetic, 1u);
-  EXPECT_EQ(s.inflight, 0);
-  leaked_on_purpose();
+  expect_one_synthetic_completion_and_leak(base);
 }
 
 TEST_F(wait_fault, completion_post_fails_owner_still_finishes) {
@@ -104,11 +104,7 @@ TEST_F(wait_fault, completion_post_fails_owner_still_finishes) {
                 caf::after(std::chrono::seconds(10)) >> [] { ADD_FAILURE() << "the fired wait never completed"; });
   self->send(a, close_atom::value);
   expect_down(self, "the owner hung after the fired packet could not be posted");
-  auto s = rt->stats();
-  EXPECT_EQ(s.synthetic - base.synthetic, 1u);
-  EXPECT_EQ(s.leaked_waits - base.leaked_waits, 1u);
-  EXPECT_EQ(s.inflight, 0);
-  leaked_on_purpose();
+  expect_one_synthetic_completion_and_leak(base);
 }
 
 TEST_F(wait_fault, acknowledgement_post_fails_owner_still_finishes) {
@@ -119,10 +115,7 @@ TEST_F(wait_fault, acknowledgement_post_fails_owner_still_finishes) {
   io::fault::inject(io::fault::point::wait_post, ERROR_NOT_ENOUGH_MEMORY);
   self->send(a, close_atom::value); // unregistration acknowledged, but its packet cannot be posted
   expect_down(self, "the owner hung after the acknowledgement could not be posted");
-  auto s = rt->stats();
-  EXPECT_EQ(s.synthetic - base.synthetic, 1u);
-  EXPECT_EQ(s.leaked_waits - base.leaked_waits, 1u);
-  leaked_on_purpose();
+  expect_one_synthetic_completion_and_leak(base);
 }
 
 } // namespace
