@@ -52,7 +52,7 @@ TEST_F(pipe_test, client_before_connect_named_pipe_is_accepted_inline) {
   ASSERT_TRUE(client.valid());
   auto opened = receive_one<pipe_opened>(self);
   ASSERT_TRUE(opened);
-  EXPECT_TRUE(opened->server_side);
+  EXPECT_TRUE(opened->accepted);
   ASSERT_EQ(write_blocking(client.get(), frame("early bird")), 0u);
   auto f = receive_one<pipe_frame>(self);
   ASSERT_TRUE(f);
@@ -469,7 +469,7 @@ TEST_F(pipe_test, connector_and_listener_talk_and_close_gracefully) {
   for (int i = 0; i < 2; ++i) {
     auto opened = receive_one<pipe_opened>(self);
     ASSERT_TRUE(opened);
-    (opened->server_side ? server : client) = opened->connection;
+    (opened->accepted ? server : client) = opened->connection;
   }
   ASSERT_TRUE(client && server);
   constexpr int n = 100;
@@ -522,7 +522,7 @@ TEST_F(pipe_test, connector_retries_while_busy_then_times_out_or_connects) {
   ASSERT_TRUE(second) << second.err().to_string();
   auto opened = receive_one<pipe_opened>(self);
   ASSERT_TRUE(opened);
-  EXPECT_FALSE(opened->server_side);
+  EXPECT_FALSE(opened->accepted);
   ASSERT_EQ(accept_connected_client(second->get()), 0u);
   self->send(opened->connection, pipe_write{"hello"});
   auto frames = read_frames(second->get(), 1);

@@ -467,7 +467,7 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.connection.read_credit = 64 * 1024;
-  opts.connection.read_chunk = 16 * 1024;
+  opts.connection.read_size = 16 * 1024;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
   set_timeouts(c.s, 5000);
@@ -559,7 +559,7 @@ TEST_F(tcp, slow_consumer_is_disconnected_under_that_policy) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.connection.max_queued_bytes = 256 * 1024;
-  opts.connection.when_full = write_full_policy::disconnect;
+  opts.connection.when_full = when_full_policy::disconnect;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
   auto opened = test::receive_one<tcp_opened>(self);
