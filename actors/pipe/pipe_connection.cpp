@@ -42,7 +42,7 @@ private:
 } // namespace
 
 caf::actor spawn_pipe_connection(caf::actor_system& sys, std::shared_ptr<io_core> core, io::unique_handle pipe,
-                                 std::string name, bool server_side, pipe_connection_options opts,
+                                 std::string name, bool server_side, framed_options opts,
                                  caf::actor handler) {
   auto transport = std::make_shared<std::unique_ptr<stream_transport>>(
     std::make_unique<pipe_transport>(std::move(pipe), std::move(name), server_side));

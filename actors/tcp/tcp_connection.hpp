@@ -4,8 +4,7 @@
 // timeout, the half-close (our FIN after the queue flushed, then the peer's
 // EOF) and the abortive close (SO_LINGER 0).
 //
-// The handler protocol is the stream vocabulary (stream_messages.hpp); the
-// tcp_* names below are the same types, kept for existing callers.
+// The handler protocol is the stream vocabulary (stream_messages.hpp).
 #include "actors/stream/stream_connection.hpp"
 #include "io/socket.hpp"
 
@@ -20,17 +19,6 @@ struct tcp_connection_options : stream_options {
   bool no_delay = true; // TCP_NODELAY
 };
 
-using tcp_close_reason = stream_close_reason;
-using tcp_opened = stream_opened;
-using tcp_received = stream_received;
-using tcp_peer_eof = stream_peer_eof;
-using tcp_send_refused = stream_send_refused;
-using tcp_drained = stream_drained;
-using tcp_closed = stream_closed;
-using tcp_send = stream_send;
-using tcp_consumed = stream_consumed;
-using tcp_close = stream_close;
-using tcp_connection_stats = stream_stats;
 
 // Spawns a connection actor for an accepted (or already connected) socket.
 // The socket is associated with the port here. `handler` gets stream_opened first.
