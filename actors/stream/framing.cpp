@@ -11,6 +11,7 @@ struct framing_state {
   caf::actor handler;
   std::size_t max_frame = proto::default_max_frame;
   std::optional<proto::frame_decoder> decoder;
+  bool closing = false;  // a close was asked for: later sends are refused here
   bool reported = false; // frame_closed sent
   std::uint64_t frames_in = 0;
   std::uint64_t forwarded = 0;      // frames handed to the stream
@@ -32,6 +33,13 @@ void report_closed(self_ptr self, caf::error reason) {
   self->send(st.handler, frame_closed{me(self), std::move(reason)});
 }
 
+// Refused here, not forwarded: the stream may be gone before a forwarded
+// send reaches it, and the sender must hear about it either way.
+void close_stream(self_ptr self) {
+  self->state.closing = true;
+  self->send(self->state.stream, close_atom::value);
+}
+
 void on_received(self_ptr self, stream_received& msg) {
   auto& st = self->state;
   std::vector<std::string> frames;
@@ -45,6 +53,7 @@ void on_received(self_ptr self, stream_received& msg) {
   if (err) {
     logger("framing")->warn("actor#{}: bad input from peer, disconnecting it: {}", self->id(), err->message);
     report_closed(self, make_error(errc::bad_input, err->message));
+    st.closing = true;
     self->send(st.stream, stream_close{true});
   }
 }
@@ -78,7 +87,7 @@ void on_send(self_ptr self, frame_send& msg) {
     if (auto to = caf::actor_cast<caf::actor>(self->current_sender()))
       self->send(to, frame_refused{me(self), std::move(reason), msg.payload.size()});
   };
-  if (st.reported)
+  if (st.reported || st.closing)
     return refuse(make_error(errc::closing, "the connection is closing"));
   std::string encoded;
   if (auto err = proto::encode_frame(msg.payload, encoded, st.max_frame))
@@ -113,14 +122,14 @@ caf::behavior framing_actor(self_ptr self, stream_spawner spawn_stream, caf::act
     if (msg.source == st.stream.address())
       self->quit(); // its stream_closed came before this
     else if (msg.source == st.handler.address())
-      self->send(st.stream, close_atom::value); // flush what it queued, then go
+      close_stream(self); // flush what it queued, then go
   });
   return {
     [self](const stream_opened& m) {
       self->send(self->state.handler, frame_opened{me(self), m.local, m.remote, m.accepted});
     },
     [self](stream_received& m) { on_received(self, m); },
-    [self](const stream_peer_eof&) { self->send(self->state.stream, close_atom::value); },
+    [self](const stream_peer_eof&) { close_stream(self); },
     [](const stream_drained&) {},
     [self](const stream_send_refused& m) {
       auto& st = self->state;
@@ -130,7 +139,7 @@ caf::behavior framing_actor(self_ptr self, stream_spawner spawn_stream, caf::act
     },
     [self](const stream_closed& m) { on_stream_closed(self, m); },
     [self](frame_send& m) { on_send(self, m); },
-    [self](close_atom) { self->send(self->state.stream, close_atom::value); },
+    [self](close_atom) { close_stream(self); },
     [self](stats_atom) { return on_stats(self); },
   };
 }
