@@ -36,7 +36,7 @@ struct bot_state {
 };
 
 void bot_say(caf::stateful_actor<bot_state>* self, const chat_message& m) {
-  self->send(self->state.conn, pipe_write{proto::encode_chat(m)});
+  self->send(self->state.conn, frame_send{proto::encode_chat(m)});
 }
 
 caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, int lines, std::uint64_t expected,
@@ -47,7 +47,7 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
   st.expected = expected;
   st.test = test;
   return {
-    [self](pipe_opened& o) {
+    [self](frame_opened& o) {
       self->state.conn = o.connection;
       bot_say(self, chat_message{chat_kind::join, self->state.nick, {}, {}});
     },
@@ -58,7 +58,7 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
                  std::string{});
       self->quit();
     },
-    [self](pipe_frame& f) {
+    [self](frame_received& f) {
       auto& st = self->state;
       auto p = proto::parse_chat(f.payload);
       if (!p.message) {
@@ -93,7 +93,7 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
         bot_say(self, chat_message{chat_kind::say, {}, self->state.nick + "#" + std::to_string(i), {}});
     },
     [self](leave_atom) { bot_say(self, chat_message{chat_kind::leave, {}, {}, {}}); },
-    [self](pipe_closed& c) {
+    [self](frame_closed& c) {
       auto& st = self->state;
       std::string notices;
       for (auto& n : st.notices)
@@ -112,7 +112,7 @@ protected:
     room = spawn_chat_room(*sys);
     pipe_server_options o;
     o.name = name;
-    o.connection.when_full = write_queue_policy::disconnect;
+    o.connection.when_full = when_full_policy::disconnect;
     auto srv = spawn_pipe_server(*sys, rt->core(), o, room);
     ASSERT_TRUE(srv) << describe(srv.error());
     listener = *srv;

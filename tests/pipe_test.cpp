@@ -50,11 +50,11 @@ TEST_F(pipe_test, client_before_connect_named_pipe_is_accepted_inline) {
   auto listener = serve(o, self);
   ASSERT_TRUE(listener);
   ASSERT_TRUE(client.valid());
-  auto opened = receive_one<pipe_opened>(self);
+  auto opened = receive_one<frame_opened>(self);
   ASSERT_TRUE(opened);
-  EXPECT_TRUE(opened->server_side);
+  EXPECT_TRUE(opened->accepted);
   ASSERT_EQ(write_blocking(client.get(), frame("early bird")), 0u);
-  auto f = receive_one<pipe_frame>(self);
+  auto f = receive_one<frame_received>(self);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->payload, "early bird");
   EXPECT_EQ(f->connection, opened->connection);
@@ -63,7 +63,7 @@ TEST_F(pipe_test, client_before_connect_named_pipe_is_accepted_inline) {
   EXPECT_EQ(s.accepted, 1u);
   EXPECT_EQ(s.waiting, 1u) << "the instance was not replaced";
   client.reset();
-  auto closed = receive_one<pipe_closed>(self);
+  auto closed = receive_one<frame_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_FALSE(closed->reason) << describe(closed->reason);
   self->send(listener, close_atom::value);
@@ -91,7 +91,7 @@ TEST_F(pipe_test, burst_of_clients_all_get_through_and_echo) {
   EXPECT_LT(busy, n - 3);
   std::map<caf::actor_id, caf::actor> conns;
   for (int i = 0; i < n; ++i) {
-    auto opened = receive_one<pipe_opened>(self);
+    auto opened = receive_one<frame_opened>(self);
     ASSERT_TRUE(opened);
     conns[opened->connection.id()] = opened->connection;
   }
@@ -100,10 +100,10 @@ TEST_F(pipe_test, burst_of_clients_all_get_through_and_echo) {
     ASSERT_EQ(write_blocking(clients[i].get(), frame("client " + std::to_string(i))), 0u);
   std::set<std::string> got;
   for (int i = 0; i < n; ++i) {
-    auto f = receive_one<pipe_frame>(self);
+    auto f = receive_one<frame_received>(self);
     ASSERT_TRUE(f);
     got.insert(f->payload);
-    self->send(f->connection, pipe_write{"echo " + f->payload});
+    self->send(f->connection, frame_send{"echo " + f->payload});
   }
   EXPECT_EQ(got.size(), static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -113,17 +113,17 @@ TEST_F(pipe_test, burst_of_clients_all_get_through_and_echo) {
   }
   clients.clear();
   for (int i = 0; i < n; ++i)
-    EXPECT_TRUE(receive_one<pipe_closed>(self));
+    EXPECT_TRUE(receive_one<frame_closed>(self));
   self->send(listener, close_atom::value);
 }
 
 // Echoes every frame back on its connection.
 caf::behavior pipe_echo(caf::event_based_actor* self) {
   return {
-    [](const pipe_opened&) {},
-    [self](pipe_frame& f) { self->send(f.connection, pipe_write{std::move(f.payload)}); },
-    [](const pipe_closed&) {},
-    [](const pipe_refused&) {},
+    [](const frame_opened&) {},
+    [self](frame_received& f) { self->send(f.connection, frame_send{std::move(f.payload)}); },
+    [](const frame_closed&) {},
+    [](const frame_refused&) {},
   };
 }
 
@@ -198,10 +198,10 @@ TEST_F(pipe_test, pipe_listener_keeps_serving_through_clients_that_leave) {
 // A handler that takes every event and does nothing.
 caf::behavior pipe_sink(caf::event_based_actor*) {
   return {
-    [](const pipe_opened&) {},
-    [](const pipe_frame&) {},
-    [](const pipe_closed&) {},
-    [](const pipe_refused&) {},
+    [](const frame_opened&) {},
+    [](const frame_received&) {},
+    [](const frame_closed&) {},
+    [](const frame_refused&) {},
   };
 }
 
@@ -232,16 +232,16 @@ TEST_F(pipe_test, pipe_write_to_a_draining_connection_is_refused) {
   auto pair = make_pipe_pair(core(), "draining");
   ASSERT_TRUE(pair);
   auto conn = spawn_pipe_connection(*sys, rt->core(), std::move(pair->server), "draining", true, {}, self);
-  ASSERT_TRUE(receive_one<pipe_opened>(self));
+  ASSERT_TRUE(receive_one<frame_opened>(self));
   // Back to back: the write is in the mailbox long before the cancelled read's
   // packet can end the drain that the close starts.
   self->send(conn, close_atom::value);
-  self->send(conn, pipe_write{"too late"});
-  auto closed = receive_one<pipe_closed>(self);
+  self->send(conn, frame_send{"too late"});
+  auto closed = receive_one<frame_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_FALSE(closed->reason) << describe(closed->reason);
-  std::optional<pipe_refused> refused;
-  self->receive([&](pipe_refused& r) { refused = std::move(r); },
+  std::optional<frame_refused> refused;
+  self->receive([&](frame_refused& r) { refused = std::move(r); },
                 caf::after(std::chrono::seconds(5)) >> [] {});
   ASSERT_TRUE(refused) << "the write was dropped without a word";
   EXPECT_TRUE(is(refused->reason, errc::closing)) << describe(refused->reason);
@@ -260,14 +260,14 @@ TEST_F(pipe_test, second_server_on_the_same_name_fails_and_the_first_keeps_servi
   EXPECT_NE(describe(second.error()).find(name), std::string::npos) << describe(second.error());
   auto c = open_client(name);
   ASSERT_TRUE(c) << c.err().to_string();
-  auto opened = receive_one<pipe_opened>(self);
+  auto opened = receive_one<frame_opened>(self);
   ASSERT_TRUE(opened);
   ASSERT_EQ(write_blocking(c->get(), frame("still here")), 0u);
-  auto f = receive_one<pipe_frame>(self);
+  auto f = receive_one<frame_received>(self);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->payload, "still here");
   c->reset();
-  EXPECT_TRUE(receive_one<pipe_closed>(self));
+  EXPECT_TRUE(receive_one<frame_closed>(self));
   self->send(first, close_atom::value);
 }
 
@@ -283,7 +283,7 @@ TEST_F(pipe_test, bad_input_drops_that_peer_only) {
 
   auto good = open_client(name);
   ASSERT_TRUE(good) << good.err().to_string();
-  auto good_opened = receive_one<pipe_opened>(self);
+  auto good_opened = receive_one<frame_opened>(self);
   ASSERT_TRUE(good_opened);
 
   std::string oversized_header = "\xff\xff\xff\x7f";
@@ -305,12 +305,12 @@ TEST_F(pipe_test, bad_input_drops_that_peer_only) {
     SCOPED_TRACE(bc.what);
     auto bad = open_client(name);
     ASSERT_TRUE(bad) << bad.err().to_string();
-    auto opened = receive_one<pipe_opened>(self);
+    auto opened = receive_one<frame_opened>(self);
     ASSERT_TRUE(opened);
     ASSERT_EQ(write_blocking(bad->get(), bc.bytes), 0u);
     if (bc.close_after)
       bad->reset();
-    auto closed = receive_one<pipe_closed>(self);
+    auto closed = receive_one<frame_closed>(self);
     ASSERT_TRUE(closed);
     EXPECT_EQ(closed->connection, opened->connection);
     EXPECT_TRUE(is(closed->reason, errc::bad_input)) << describe(closed->reason);
@@ -322,7 +322,7 @@ TEST_F(pipe_test, bad_input_drops_that_peer_only) {
     // The good client is still served.
     auto line = "round " + std::to_string(round++);
     ASSERT_EQ(write_blocking(good->get(), frame(line)), 0u);
-    auto f = receive_one<pipe_frame>(self);
+    auto f = receive_one<frame_received>(self);
     ASSERT_TRUE(f);
     EXPECT_EQ(f->payload, line);
     EXPECT_EQ(f->connection, good_opened->connection);
@@ -330,7 +330,7 @@ TEST_F(pipe_test, bad_input_drops_that_peer_only) {
   auto s = stats_of<pipe_listener_stats>(self, listener);
   EXPECT_EQ(s.accepted, cases.size() + 1);
   good->reset();
-  EXPECT_TRUE(receive_one<pipe_closed>(self));
+  EXPECT_TRUE(receive_one<frame_closed>(self));
   self->send(listener, close_atom::value);
 }
 
@@ -341,27 +341,27 @@ TEST_F(pipe_test, slow_reader_queue_stays_bounded_and_refuses) {
   auto o = options(name);
   o.buffer_size = 4096;
   o.connection.max_queued_bytes = 64 * 1024;
-  o.connection.when_full = write_queue_policy::refuse;
+  o.connection.when_full = when_full_policy::refuse;
   auto listener = serve(o, self);
   ASSERT_TRUE(listener);
   auto c = open_client(name);
   ASSERT_TRUE(c) << c.err().to_string();
-  auto opened = receive_one<pipe_opened>(self);
+  auto opened = receive_one<frame_opened>(self);
   ASSERT_TRUE(opened);
   auto conn = opened->connection;
 
   constexpr int frames = 2000;
   const std::string chunk(1024, 'z');
   for (int i = 0; i < frames; ++i)
-    self->send(conn, pipe_write{std::to_string(i) + ":" + chunk});
-  auto s = stats_of<pipe_connection_stats>(self, conn);
+    self->send(conn, frame_send{std::to_string(i) + ":" + chunk});
+  auto s = stats_of<frame_stats>(self, conn);
   EXPECT_LE(s.queued_bytes, o.connection.max_queued_bytes);
   EXPECT_LE(s.max_queued_bytes, o.connection.max_queued_bytes);
   EXPECT_GT(s.refused, 0u) << "2 MB for a reader that reads nothing were all accepted";
   std::uint64_t refusals = 0;
   bool more = true;
   while (more)
-    self->receive([&](pipe_refused& r) {
+    self->receive([&](frame_refused& r) {
                     EXPECT_TRUE(is(r.reason, errc::queue_full)) << describe(r.reason);
                     ++refusals;
                   },
@@ -380,13 +380,13 @@ TEST_F(pipe_test, slow_reader_queue_stays_bounded_and_refuses) {
   }
   // The last write's completion may still be on its way: ask until it came (bounded).
   auto until = std::chrono::steady_clock::now() + timeout;
-  auto after = stats_of<pipe_connection_stats>(self, conn);
+  auto after = stats_of<frame_stats>(self, conn);
   while (after.queued_bytes != 0 && std::chrono::steady_clock::now() < until)
-    after = stats_of<pipe_connection_stats>(self, conn);
+    after = stats_of<frame_stats>(self, conn);
   EXPECT_EQ(after.queued_bytes, 0u);
   EXPECT_EQ(after.frames_out, static_cast<std::uint64_t>(accepted));
   c->reset();
-  EXPECT_TRUE(receive_one<pipe_closed>(self));
+  EXPECT_TRUE(receive_one<frame_closed>(self));
   self->send(listener, close_atom::value);
 }
 
@@ -397,24 +397,24 @@ TEST_F(pipe_test, slow_reader_is_disconnected_under_the_disconnect_policy) {
   auto o = options(name);
   o.buffer_size = 4096;
   o.connection.max_queued_bytes = 64 * 1024;
-  o.connection.when_full = write_queue_policy::disconnect;
+  o.connection.when_full = when_full_policy::disconnect;
   auto listener = serve(o, self);
   ASSERT_TRUE(listener);
   auto c = open_client(name);
   ASSERT_TRUE(c) << c.err().to_string();
-  auto opened = receive_one<pipe_opened>(self);
+  auto opened = receive_one<frame_opened>(self);
   ASSERT_TRUE(opened);
   const std::string chunk(1024, 'q');
   for (int i = 0; i < 2000; ++i)
-    self->send(opened->connection, pipe_write{chunk});
-  auto closed = receive_one<pipe_closed>(self);
+    self->send(opened->connection, frame_send{chunk});
+  auto closed = receive_one<frame_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_TRUE(is(closed->reason, errc::queue_full)) << describe(closed->reason);
   self->send(listener, close_atom::value);
 }
 
 // Runtime shutdown with clients connected and reads pending: every connection
-// hears pipe_closed, every client sees the pipe end, nothing stays in flight.
+// hears frame_closed, every client sees the pipe end, nothing stays in flight.
 TEST_F(pipe_test, shutdown_with_connected_clients_and_pending_reads) {
   caf::scoped_actor self{*sys};
   auto name = unique_pipe_name("shutdown");
@@ -425,14 +425,14 @@ TEST_F(pipe_test, shutdown_with_connected_clients_and_pending_reads) {
     auto c = open_client(name);
     ASSERT_TRUE(c) << c.err().to_string();
     clients.push_back(std::move(*c));
-    ASSERT_TRUE(receive_one<pipe_opened>(self));
+    ASSERT_TRUE(receive_one<frame_opened>(self));
   }
   auto report = rt->shutdown();
   EXPECT_EQ(report.actors_killed, 0u);
   EXPECT_EQ(report.leaked, 0u);
   EXPECT_GE(report.actors_stopped, 4u); // the listener and three connections
   for (int i = 0; i < 3; ++i) {
-    auto closed = receive_one<pipe_closed>(self, std::chrono::seconds(1));
+    auto closed = receive_one<frame_closed>(self, std::chrono::seconds(1));
     ASSERT_TRUE(closed);
     EXPECT_EQ(closed->reason, caf::exit_reason::user_shutdown) << describe(closed->reason);
   }
@@ -467,25 +467,25 @@ TEST_F(pipe_test, connector_and_listener_talk_and_close_gracefully) {
   connect_pipe(*sys, rt->core(), o, self);
   caf::actor client, server;
   for (int i = 0; i < 2; ++i) {
-    auto opened = receive_one<pipe_opened>(self);
+    auto opened = receive_one<frame_opened>(self);
     ASSERT_TRUE(opened);
-    (opened->server_side ? server : client) = opened->connection;
+    (opened->accepted ? server : client) = opened->connection;
   }
   ASSERT_TRUE(client && server);
   constexpr int n = 100;
   for (int i = 0; i < n; ++i)
-    self->send(client, pipe_write{"ping " + std::to_string(i)});
+    self->send(client, frame_send{"ping " + std::to_string(i)});
   self->send(client, close_atom::value); // flushes all hundred, then closes
   int next = 0;
   bool client_closed = false, server_closed = false;
   while (!(client_closed && server_closed)) {
     bool timed_out = false;
     self->receive(
-      [&](pipe_frame& f) {
+      [&](frame_received& f) {
         EXPECT_EQ(f.connection, server);
         EXPECT_EQ(f.payload, "ping " + std::to_string(next++));
       },
-      [&](pipe_closed& c) {
+      [&](frame_closed& c) {
         EXPECT_FALSE(c.reason) << describe(c.reason);
         (c.connection == client ? client_closed : server_closed) = true;
       },
@@ -520,16 +520,16 @@ TEST_F(pipe_test, connector_retries_while_busy_then_times_out_or_connects) {
   Sleep(100); // only delays the trigger: the test passes whenever it comes within the timeout
   auto second = io::create_pipe_instance(name, {});
   ASSERT_TRUE(second) << second.err().to_string();
-  auto opened = receive_one<pipe_opened>(self);
+  auto opened = receive_one<frame_opened>(self);
   ASSERT_TRUE(opened);
-  EXPECT_FALSE(opened->server_side);
+  EXPECT_FALSE(opened->accepted);
   ASSERT_EQ(accept_connected_client(second->get()), 0u);
-  self->send(opened->connection, pipe_write{"hello"});
+  self->send(opened->connection, frame_send{"hello"});
   auto frames = read_frames(second->get(), 1);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0], "hello");
   second->reset();
-  auto closed = receive_one<pipe_closed>(self);
+  auto closed = receive_one<frame_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_FALSE(closed->reason) << describe(closed->reason);
 }

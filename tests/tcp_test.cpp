@@ -53,7 +53,7 @@ caf::behavior echo_client(caf::stateful_actor<echo_client_state>* self, std::sha
     return {};
   }
   return {
-    [self, messages, seed, pipelined](const tcp_opened& msg) {
+    [self, messages, seed, pipelined](const stream_opened& msg) {
       auto& st = self->state;
       std::mt19937 rng(seed);
       std::uniform_int_distribution<int> size(1, 1024);
@@ -68,36 +68,36 @@ caf::behavior echo_client(caf::stateful_actor<echo_client_state>* self, std::sha
       std::reverse(st.pending.begin(), st.pending.end());
       while (!st.pending.empty() && (pipelined || st.awaited == 0)) {
         st.awaited += st.pending.back().size();
-        self->send(msg.connection, tcp_send{std::move(st.pending.back())});
+        self->send(msg.connection, stream_send{std::move(st.pending.back())});
         st.pending.pop_back();
       }
     },
-    [self](const tcp_received& msg) {
+    [self](const stream_received& msg) {
       auto& st = self->state;
       if (st.checked + msg.data.size() > st.expected.size()
           || st.expected.compare(st.checked, msg.data.size(), msg.data) != 0) {
         st.ok = false;
         st.detail = "mismatch at byte " + std::to_string(st.checked);
-        self->send(msg.connection, tcp_close{true});
+        self->send(msg.connection, stream_close{true});
         return;
       }
       st.checked += msg.data.size();
-      self->send(msg.connection, tcp_consumed{msg.data.size()});
+      self->send(msg.connection, stream_consumed{msg.data.size()});
       if (st.checked == st.awaited && !st.pending.empty()) {
         st.awaited += st.pending.back().size();
-        self->send(msg.connection, tcp_send{std::move(st.pending.back())});
+        self->send(msg.connection, stream_send{std::move(st.pending.back())});
         st.pending.pop_back();
       }
       if (st.checked == st.expected.size())
-        self->send(msg.connection, tcp_close{});
+        self->send(msg.connection, stream_close{});
     },
-    [](const tcp_peer_eof&) {},
-    [](const tcp_drained&) {},
-    [self](const tcp_send_refused&) {
+    [](const stream_peer_eof&) {},
+    [](const stream_drained&) {},
+    [self](const stream_send_refused&) {
       self->state.ok = false;
       self->state.detail = "send refused";
     },
-    [self, report](const tcp_closed& msg) {
+    [self, report](const stream_closed& msg) {
       auto& st = self->state;
       bool all = st.checked == st.expected.size() && !st.expected.empty();
       std::string detail = st.detail;
@@ -402,28 +402,28 @@ TEST_F(tcp, peer_half_close_is_reported_apart_from_reset) {
   caf::scoped_actor self{*sys};
   auto srv = listen(caf::actor{self});
   auto c = raw_connect(srv.local.port());
-  auto opened = test::receive_one<tcp_opened>(self);
+  auto opened = test::receive_one<stream_opened>(self);
   ASSERT_TRUE(opened);
   ASSERT_EQ(send(c.s, "hello", 5, 0), 5);
   ASSERT_EQ(shutdown(c.s, SD_SEND), 0);
   std::string got;
   bool eof = false;
   for (int i = 0; i < 10 && !eof; ++i)
-    self->receive([&](const tcp_received& m) {
+    self->receive([&](const stream_received& m) {
                     got += m.data;
-                    self->send(m.connection, tcp_consumed{m.data.size()});
+                    self->send(m.connection, stream_consumed{m.data.size()});
                   },
-                  [&](const tcp_peer_eof&) { eof = true; },
+                  [&](const stream_peer_eof&) { eof = true; },
                   caf::after(test::timeout) >> [] { ADD_FAILURE() << "no data / EOF"; });
   EXPECT_EQ(got, "hello");
   ASSERT_TRUE(eof);
   // After the peer's half-close we may still send; then close gracefully.
-  self->send(opened->connection, tcp_send{"bye"});
-  self->send(opened->connection, tcp_close{});
+  self->send(opened->connection, stream_send{"bye"});
+  self->send(opened->connection, stream_close{});
   EXPECT_EQ(raw_read_until_eof(c.s), "bye");
-  auto closed = test::receive_one<tcp_closed>(self);
+  auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->reason, tcp_close_reason::peer_eof) << to_string(closed->reason);
+  EXPECT_EQ(closed->reason, stream_close_reason::peer_eof) << to_string(closed->reason);
   EXPECT_FALSE(closed->error) << describe(closed->error);
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
@@ -434,17 +434,17 @@ TEST_F(tcp, peer_reset_in_the_middle_of_a_write) {
   opts.connection.max_queued_bytes = 64u << 20;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
-  auto opened = test::receive_one<tcp_opened>(self);
+  auto opened = test::receive_one<stream_opened>(self);
   ASSERT_TRUE(opened);
   // 32 MiB that the peer never reads: a WSASend stays pending.
   std::string chunk(1u << 20, 'x');
   for (int i = 0; i < 32; ++i)
-    self->send(opened->connection, tcp_send{chunk});
+    self->send(opened->connection, stream_send{chunk});
   // Wait until the connection's writer is stuck (queue no longer shrinking).
   std::uint64_t queued = 0;
   for (int i = 0; i < 50; ++i) {
     self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const tcp_connection_stats& s) { queued = s.queued_bytes; },
+      .receive([&](const stream_stats& s) { queued = s.queued_bytes; },
                [&](caf::error& e) { ADD_FAILURE() << describe(e); });
     if (queued > 0 && queued < (32u << 20))
       break;
@@ -455,9 +455,9 @@ TEST_F(tcp, peer_reset_in_the_middle_of_a_write) {
   setsockopt(c.s, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&l), sizeof(l));
   closesocket(c.s);
   c.s = INVALID_SOCKET;
-  auto closed = test::receive_one<tcp_closed>(self);
+  auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->reason, tcp_close_reason::peer_reset)
+  EXPECT_EQ(closed->reason, stream_close_reason::peer_reset)
     << to_string(closed->reason) << ": " << describe(closed->error);
   EXPECT_LT(closed->bytes_sent, 32u << 20);
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
@@ -467,11 +467,11 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.connection.read_credit = 64 * 1024;
-  opts.connection.read_chunk = 16 * 1024;
+  opts.connection.read_size = 16 * 1024;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
   set_timeouts(c.s, 5000);
-  auto opened = test::receive_one<tcp_opened>(self);
+  auto opened = test::receive_one<stream_opened>(self);
   ASSERT_TRUE(opened);
   // The peer pushes 16 MiB; the handler (this test) consumes nothing.
   std::atomic<std::size_t> pushed{0};
@@ -486,12 +486,12 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   });
   // Let the data flow until the connection stops reading.
   std::size_t delivered = 0;
-  tcp_connection_stats st;
+  stream_stats st;
   for (int i = 0; i < 100; ++i) {
-    self->receive([&](const tcp_received& m) { delivered += m.data.size(); },
+    self->receive([&](const stream_received& m) { delivered += m.data.size(); },
                   caf::after(50ms) >> [] {});
     self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const tcp_connection_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+      .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
     if (!st.reading && delivered >= opts.connection.read_credit)
       break;
   }
@@ -500,20 +500,20 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   EXPECT_LE(st.max_unconsumed_seen, opts.connection.read_credit);
   EXPECT_LT(delivered, 16u << 20);
   // Handing the credit back resumes reading.
-  self->send(opened->connection, tcp_consumed{delivered});
+  self->send(opened->connection, stream_consumed{delivered});
   bool more = false;
-  self->receive([&](const tcp_received& m) { more = !m.data.empty(); },
+  self->receive([&](const stream_received& m) { more = !m.data.empty(); },
                 caf::after(test::timeout) >> [] { ADD_FAILURE() << "reading did not resume"; });
   EXPECT_TRUE(more);
-  self->send(opened->connection, tcp_close{true});
+  self->send(opened->connection, stream_close{true});
   writer.join();
   for (bool closed = false; !closed;)
-    self->receive([&](const tcp_closed& m) {
+    self->receive([&](const stream_closed& m) {
                     closed = true;
-                    EXPECT_EQ(m.reason, tcp_close_reason::local_close);
+                    EXPECT_EQ(m.reason, stream_close_reason::local_close);
                   },
-                  [](const tcp_received&) {},
-                  caf::after(test::timeout) >> [&] { closed = true; ADD_FAILURE() << "no tcp_closed"; });
+                  [](const stream_received&) {},
+                  caf::after(test::timeout) >> [&] { closed = true; ADD_FAILURE() << "no stream_closed"; });
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
 
@@ -523,18 +523,18 @@ TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
   opts.connection.max_queued_bytes = 256 * 1024;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
-  auto opened = test::receive_one<tcp_opened>(self);
+  auto opened = test::receive_one<stream_opened>(self);
   ASSERT_TRUE(opened);
   // The peer does not read: the queue fills and sends are refused.
   std::string chunk(64 * 1024, 'z');
   std::size_t accepted = 0;
   bool refused = false;
   for (int i = 0; i < 2000 && !refused; ++i) {
-    self->send(opened->connection, tcp_send{chunk});
+    self->send(opened->connection, stream_send{chunk});
     self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const tcp_connection_stats& s) { EXPECT_LE(s.queued_bytes, opts.connection.max_queued_bytes); },
+      .receive([&](const stream_stats& s) { EXPECT_LE(s.queued_bytes, opts.connection.max_queued_bytes); },
                [&](caf::error& e) { ADD_FAILURE() << describe(e); });
-    self->receive([&](const tcp_send_refused& r) {
+    self->receive([&](const stream_send_refused& r) {
                     refused = true;
                     EXPECT_LE(r.queued + r.bytes, opts.connection.max_queued_bytes + r.bytes);
                   },
@@ -544,13 +544,13 @@ TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
   // The peer reads everything that was accepted: the queue drains.
   std::thread reader([&] { raw_read_until_eof(c.s, accepted); });
   bool drained = false;
-  self->receive([&](const tcp_drained&) { drained = true; },
-                caf::after(test::timeout) >> [] { ADD_FAILURE() << "no tcp_drained"; });
+  self->receive([&](const stream_drained&) { drained = true; },
+                caf::after(test::timeout) >> [] { ADD_FAILURE() << "no stream_drained"; });
   EXPECT_TRUE(drained);
-  self->send(opened->connection, tcp_close{});
+  self->send(opened->connection, stream_close{});
   reader.join();
   shutdown(c.s, SD_SEND);
-  auto closed = test::receive_one<tcp_closed>(self);
+  auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
@@ -559,17 +559,17 @@ TEST_F(tcp, slow_consumer_is_disconnected_under_that_policy) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.connection.max_queued_bytes = 256 * 1024;
-  opts.connection.when_full = write_full_policy::disconnect;
+  opts.connection.when_full = when_full_policy::disconnect;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
-  auto opened = test::receive_one<tcp_opened>(self);
+  auto opened = test::receive_one<stream_opened>(self);
   ASSERT_TRUE(opened);
   std::string chunk(64 * 1024, 'w');
   for (int i = 0; i < 2000; ++i)
-    self->send(opened->connection, tcp_send{chunk});
-  auto closed = test::receive_one<tcp_closed>(self);
+    self->send(opened->connection, stream_send{chunk});
+  auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->reason, tcp_close_reason::slow_consumer);
+  EXPECT_EQ(closed->reason, stream_close_reason::slow_consumer);
   EXPECT_TRUE(is(closed->error, errc::queue_full)) << describe(closed->error);
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
@@ -580,9 +580,9 @@ TEST_F(tcp, idle_timeout_closes_a_silent_connection) {
   opts.connection.idle_timeout = 300ms;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
-  auto closed = test::receive_one<tcp_closed>(self);
+  auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->reason, tcp_close_reason::idle_timeout);
+  EXPECT_EQ(closed->reason, stream_close_reason::idle_timeout);
   EXPECT_TRUE(is(closed->error, errc::timeout)) << describe(closed->error);
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
@@ -594,15 +594,15 @@ TEST_F(tcp, stopped_with_accepts_reads_and_writes_pending_goes_down_after_every_
   opts.connection.max_queued_bytes = 64u << 20;
   auto srv = listen(caf::actor{self}, opts);
   auto c = raw_connect(srv.local.port());
-  auto opened = test::receive_one<tcp_opened>(self);
+  auto opened = test::receive_one<stream_opened>(self);
   ASSERT_TRUE(opened);
   std::string chunk(1u << 20, 'p');
   for (int i = 0; i < 32; ++i)
-    self->send(opened->connection, tcp_send{chunk});
-  tcp_connection_stats st;
+    self->send(opened->connection, stream_send{chunk});
+  stream_stats st;
   for (int i = 0; i < 50; ++i) {
     self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const tcp_connection_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+      .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
     if (st.queued_bytes > 0 && st.queued_bytes < (32u << 20))
       break;
     self->receive(caf::after(20ms) >> [] {});
@@ -641,9 +641,9 @@ TEST_F(tcp, connection_refused_is_a_clear_error) {
   ASSERT_NE(port, 0);
   auto conn = spawn_tcp_connect(*sys, rt->core(), "127.0.0.1", port, caf::actor{self});
   ASSERT_TRUE(conn) << describe(conn.error());
-  auto closed = test::receive_one<tcp_closed>(self);
+  auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->reason, tcp_close_reason::connect_failed);
+  EXPECT_EQ(closed->reason, stream_close_reason::connect_failed);
   EXPECT_TRUE(is(closed->error, errc::not_found)) << describe(closed->error);
   EXPECT_NE(describe(closed->error).find("refused"), std::string::npos) << describe(closed->error);
   auto bad = spawn_tcp_connect(*sys, rt->core(), "no.such.name", 80, caf::actor{self});
@@ -672,10 +672,10 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
     fillers.push_back(*conn);
     bool settled = false;
     while (!settled)
-      self->receive([&](const tcp_opened&) { ++connected; settled = true; },
-                    [&](const tcp_closed& m) {
+      self->receive([&](const stream_opened&) { ++connected; settled = true; },
+                    [&](const stream_closed& m) {
                       settled = true;
-                      if (m.reason == tcp_close_reason::connect_failed && is(m.error, errc::timeout))
+                      if (m.reason == stream_close_reason::connect_failed && is(m.error, errc::timeout))
                         ++timed_out;
                       else
                         ADD_FAILURE() << to_string(m.reason) << ": " << describe(m.error);

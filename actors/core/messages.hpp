@@ -1,13 +1,32 @@
 #pragma once
 // The typed messages iocaf's actors speak, and iocaf's error category.
 #include "io/error.hpp"
+#include "io/log.hpp"
 
 #include <caf/all.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
+// An invariant of an io actor's state machine (pending()==0 at quit, no
+// start while closing, queued bytes within the bound). Always on: a broken
+// invariant logs critical and aborts, in tests and in release builds alike.
+#define IOCAF_ASSERT(cond, what)                                                                          \
+  do {                                                                                                     \
+    if (!(cond))                                                                                           \
+      ::iocaf::detail::assert_failed(#cond, what, __FILE__, __LINE__);                                    \
+  } while (false)
+
 namespace iocaf {
+
+namespace detail {
+[[noreturn]] inline void assert_failed(const char* cond, const char* what, const char* file, int line) {
+  logger("assert")->critical("{}:{}: invariant broken: {} ({})", file, line, what, cond);
+  logger("assert")->flush();
+  std::abort();
+}
+} // namespace detail
 
 // --- atoms (CAF 0.17: at most 10 characters) -------------------------------
 using close_atom = caf::atom_constant<caf::atom("close")>;

@@ -4,7 +4,7 @@
 // (ERROR_PIPE_BUSY) the connector retries on a timer instead of blocking in
 // WaitNamedPipe. The result is a pipe connection actor
 // (actors/pipe_connection.hpp), the same type as on the server side: the
-// handler then receives pipe_opened from it, first. On failure the handler
+// handler then receives frame_opened from it, first. On failure the handler
 // receives pipe_connect_failed instead, from the connector.
 #include "actors/pipe/pipe_connection.hpp"
 
@@ -18,7 +18,7 @@ struct pipe_connect_options {
   std::string name;                                // connects to \\.\pipe\<name>
   std::chrono::milliseconds timeout{5000};         // bound on retrying while the server is busy
   std::chrono::milliseconds retry_interval{10};    // pause between attempts while busy
-  pipe_connection_options connection;
+  framed_options connection;
 };
 
 // errc::not_found: no server serves the name; errc::timeout: every instance

@@ -3,7 +3,7 @@
 // several instances waiting in overlapped ConnectNamedPipe, so a burst of
 // clients never sees "all pipe instances are busy". Every accepted client
 // becomes a pipe connection actor (actors/pipe_connection.hpp) whose handler
-// is the server's handler: it first receives pipe_opened from it. A client
+// is the server's handler: it first receives frame_opened from it. A client
 // that opens an instance and leaves before its connect completed costs
 // nothing: the instance is disconnected and waits again at once.
 //
@@ -22,7 +22,7 @@ struct pipe_server_options {
   std::size_t instances = 4;        // instances waiting for clients at any time (>= 1)
   bool current_user_only = true;    // DACL: only the current user (and SYSTEM) may connect
   DWORD buffer_size = 64 * 1024;    // the kernel's in/out buffer sizes per instance
-  pipe_connection_options connection;
+  framed_options connection;
   // Test hook: runs in the spawning thread after the instances exist and
   // before any ConnectNamedPipe was issued.
   std::function<void()> on_instances_created;

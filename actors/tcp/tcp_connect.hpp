@@ -1,7 +1,7 @@
 #pragma once
 // Outgoing TCP connections: ConnectEx on a bound overlapped socket, bounded by
 // options.connect_timeout. Returns the connection actor at once; the handler
-// then gets tcp_opened, or tcp_closed with reason connect_failed and an error:
+// then gets stream_opened, or stream_closed with reason connect_failed and an error:
 //   errc::not_found  refused (WSAECONNREFUSED / ERROR_CONNECTION_REFUSED) or unreachable
 //   errc::timeout    no answer within connect_timeout
 //   errc::bad_input  not a numeric address (returned here, nothing is spawned)

@@ -1,5 +1,7 @@
 #include "actors/tcp/tcp_listener.hpp"
 
+#include "actors/core/io_actor.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <vector>

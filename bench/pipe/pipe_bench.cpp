@@ -145,15 +145,15 @@ struct echo_state {
 
 caf::behavior iocaf_echo(caf::stateful_actor<echo_state>* self, int bulk_frames) {
   return {
-    [=](pipe_opened&) {},
-    [=](pipe_frame& f) {
+    [=](frame_opened&) {},
+    [=](frame_received& f) {
       if (f.payload.size() == ping_size) {
-        self->send(f.connection, pipe_write{std::move(f.payload)});
+        self->send(f.connection, frame_send{std::move(f.payload)});
       } else if (++self->state.bulk == bulk_frames) {
-        self->send(f.connection, pipe_write{std::string(2, 'k')});
+        self->send(f.connection, frame_send{std::string(2, 'k')});
       }
     },
-    [=](pipe_closed&) {},
+    [=](frame_closed&) {},
   };
 }
 

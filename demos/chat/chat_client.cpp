@@ -66,7 +66,7 @@ void send_frame(self_ptr self, const chat_message& msg) {
   auto& st = self->state;
   auto payload = proto::encode_chat(msg);
   if (st.connection)
-    self->send(st.connection, pipe_write{payload});
+    self->send(st.connection, frame_send{payload});
   else
     st.early.push_back(payload);
 }
@@ -132,11 +132,11 @@ caf::behavior chat_client(self_ptr self, std::string nick, caf::actor main) {
   self->state.main = std::move(main);
   send_frame(self, chat_message{chat_kind::join, nick, {}, {}});
   return {
-    [self](pipe_opened& msg) {
+    [self](frame_opened& msg) {
       auto& st = self->state;
       st.connection = msg.connection;
       for (auto& payload : st.early)
-        self->send(st.connection, pipe_write{std::move(payload)});
+        self->send(st.connection, frame_send{std::move(payload)});
       st.early.clear();
     },
     [self](pipe_connect_failed& msg) {
@@ -144,14 +144,14 @@ caf::behavior chat_client(self_ptr self, std::string nick, caf::actor main) {
                    describe(msg.reason).c_str());
       finish(self, 1);
     },
-    [self](pipe_frame& msg) {
+    [self](frame_received& msg) {
       auto parsed = proto::parse_chat(msg.payload);
       if (!parsed.message)
         chat::print_line("! bad message from the server: " + parsed.error);
       else
         on_chat(self, *parsed.message);
     },
-    [self](pipe_closed& msg) {
+    [self](frame_closed& msg) {
       auto& st = self->state;
       if ((st.leaving || st.server_notice) && !msg.reason) {
         finish(self, 0);
@@ -161,7 +161,7 @@ caf::behavior chat_client(self_ptr self, std::string nick, caf::actor main) {
                    msg.reason ? describe(msg.reason).c_str() : "the server closed it");
       finish(self, 1);
     },
-    [self](pipe_refused& msg) { chat::print_line("! not sent: " + describe(msg.reason)); },
+    [self](frame_refused& msg) { chat::print_line("! not sent: " + describe(msg.reason)); },
     [self](line_atom, std::string& line) { on_line(self, line); },
     [self](eof_atom) { leave(self); },
     [self](bye_dead_atom) {

@@ -34,7 +34,7 @@ struct chat_room_state {
 using self_ptr = caf::stateful_actor<chat_room_state>*;
 
 void send_chat(self_ptr self, const caf::actor& to, const chat_message& msg) {
-  self->send(to, pipe_write{proto::encode_chat(msg)});
+  self->send(to, frame_send{proto::encode_chat(msg)});
 }
 
 void send_error(self_ptr self, const caf::actor& to, std::string text) {
@@ -46,7 +46,7 @@ void broadcast(self_ptr self, const chat_message& msg, caf::actor_id except = 0)
   auto payload = proto::encode_chat(msg);
   for (auto id : self->state.joined)
     if (id != except)
-      self->send(self->state.members[id].connection, pipe_write{payload});
+      self->send(self->state.members[id].connection, frame_send{payload});
 }
 
 member* find_nick(chat_room_state& st, const std::string& nick) {
@@ -160,7 +160,7 @@ caf::behavior chat_room(self_ptr self, chat_room_options opts) {
   self->set_error_handler([self](caf::error& err) { self->state.log->debug("ignored: {}", describe(err)); });
   self->set_down_handler([self](caf::down_msg& dm) { remove_connection(self, dm.source.id()); });
   return {
-    [self](pipe_opened& msg) {
+    [self](frame_opened& msg) {
       auto& st = self->state;
       self->monitor(msg.connection);
       auto& m = st.members[msg.connection.id()];
@@ -171,7 +171,7 @@ caf::behavior chat_room(self_ptr self, chat_room_options opts) {
         self->send(m.connection, close_atom::value);
       }
     },
-    [self](pipe_frame& msg) {
+    [self](frame_received& msg) {
       auto& st = self->state;
       auto i = st.members.find(msg.connection.id());
       if (i == st.members.end() || i->second.leaving)
@@ -185,12 +185,12 @@ caf::behavior chat_room(self_ptr self, chat_room_options opts) {
       }
       on_chat(self, i->second, *parsed.message);
     },
-    [self](pipe_closed& msg) {
+    [self](frame_closed& msg) {
       if (msg.reason)
         self->state.log->info("connection closed: {}", describe(msg.reason));
       remove_connection(self, msg.connection.id());
     },
-    [self](pipe_refused& msg) {
+    [self](frame_refused& msg) {
       // A closing connection refusing is expected (it leaves anyway); a full one is not.
       if (is(msg.reason, errc::closing))
         self->state.log->debug("a reply was not queued: {}", describe(msg.reason));

@@ -66,7 +66,7 @@ int run(const std::string& name, std::size_t instances) {
   opts.name = name;
   opts.instances = instances;
   // A chat client that stops reading is dropped rather than buffered without end.
-  opts.connection.when_full = write_queue_policy::disconnect;
+  opts.connection.when_full = when_full_policy::disconnect;
   auto listener = spawn_pipe_server(sys, rt.core(), opts, room);
   if (!listener) {
     std::fprintf(stderr, "chat_server: cannot serve \\\\.\\pipe\\%s: %s\n", name.c_str(),

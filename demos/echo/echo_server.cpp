@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   tcp_listener_options opts;
   // Echo returns read credit at once, so a client that sends without reading
   // fills its write queue: it is dropped as a slow consumer (1 MiB bound).
-  opts.connection.when_full = write_full_policy::disconnect;
+  opts.connection.when_full = when_full_policy::disconnect;
   bool have_port = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -13,16 +13,16 @@ namespace iocaf {
 // handler shared by every connection of a listener.
 inline caf::behavior tcp_echo(caf::event_based_actor* self, bool quit_when_closed) {
   return {
-    [](const tcp_opened&) {},
-    [self](tcp_received& msg) {
+    [](const stream_opened&) {},
+    [self](stream_received& msg) {
       auto n = msg.data.size();
-      self->send(msg.connection, tcp_send{std::move(msg.data)});
-      self->send(msg.connection, tcp_consumed{n});
+      self->send(msg.connection, stream_send{std::move(msg.data)});
+      self->send(msg.connection, stream_consumed{n});
     },
-    [self](const tcp_peer_eof& msg) { self->send(msg.connection, tcp_close{}); },
-    [](const tcp_drained&) {},
-    [self](const tcp_send_refused& msg) { self->send(msg.connection, tcp_close{true}); },
-    [self, quit_when_closed](const tcp_closed&) {
+    [self](const stream_peer_eof& msg) { self->send(msg.connection, stream_close{}); },
+    [](const stream_drained&) {},
+    [self](const stream_send_refused& msg) { self->send(msg.connection, stream_close{true}); },
+    [self, quit_when_closed](const stream_closed&) {
       if (quit_when_closed)
         self->quit();
     },

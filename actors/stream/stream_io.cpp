@@ -1,0 +1,293 @@
+// The stream connection's data path (reads with credit, the gathered and
+// bounded write queue) and its ways out (graceful and abortive close).
+#include "actors/stream/stream_state.hpp"
+
+#include <algorithm>
+
+namespace iocaf::stream_detail {
+
+// A send that will not be written: its sender (else the handler) hears why.
+static void refuse_send(self_ptr self, std::uint64_t bytes, send_refusal why) {
+  auto& st = self->state;
+  ++st.stats.refused;
+  auto to = caf::actor_cast<caf::actor>(self->current_sender());
+  if (!to)
+    to = st.handler;
+  if (to)
+    self->send(to, stream_send_refused{me(self), bytes, st.stats.queued_bytes, why});
+}
+
+// The one way out: tell the handler why, then run the cancel protocol.
+void finish(self_ptr self, stream_close_reason reason, caf::error err, bool abortive) {
+  auto& st = self->state;
+  if (is_done(st))
+    return;
+  st.ph = phase::finished;
+  if (abortive)
+    st.transport->abort();
+  st.log->debug("connection actor#{} {} closes: {} {}", self->id(), st.where, to_string(reason),
+                err ? describe(err) : std::string{});
+  if (st.handler)
+    self->send(st.handler, stream_closed{self->address(), reason, err, st.stats.bytes_received, st.stats.bytes_sent});
+  bool clean = reason == stream_close_reason::local_close || reason == stream_close_reason::peer_eof;
+  caf::error exit_reason;
+  if (clean)
+    exit_reason = caf::exit_reason::normal;
+  else if (err)
+    exit_reason = err;
+  else
+    exit_reason = make_error(errc::closing, std::string("stream connection closed: ") + to_string(reason));
+  shut_down(self, exit_reason);
+  if (self->state.ops.pending() == 0)
+    return; // it quit
+  // Draining: the cancel protocol drops plain messages, but a sender must
+  // learn that its data was not written (as before the close began).
+  caf::message_handler refuse{[self](stream_send& msg) {
+    refuse_send(self, msg.data.size(), send_refusal::closing);
+  }};
+  self->become(refuse.or_else(draining(self, std::move(exit_reason))));
+}
+
+static void fail_with(self_ptr self, const char* call, unsigned long code) {
+  auto& t = *self->state.transport;
+  auto reason = t.is_reset(code) || t.is_eof(code) ? stream_close_reason::peer_reset : stream_close_reason::error;
+  finish(self, reason, make_error(io::error{call, code}), true);
+}
+
+void touch(self_ptr self) {
+  self->state.last_activity = clock::now();
+}
+
+void arm_timer(self_ptr self, timer_kind kind, std::chrono::milliseconds after) {
+  caf::delayed_anon_send(me(self), after, stream_timer{kind, self->state.timer_generation});
+}
+
+static bool write_idle(const stream_state& st) {
+  return st.wr == write_state::idle && st.queue.empty();
+}
+
+// After a graceful close request: once flushed, half-close (if the transport
+// has it) and wait for the peer's EOF; then the connection is done.
+static void advance_close(self_ptr self) {
+  auto& st = self->state;
+  if (st.ph != phase::closing || !write_idle(st))
+    return;
+  if (!st.transport->half_closes()) {
+    finish(self, st.eof_before_close ? stream_close_reason::peer_eof : stream_close_reason::local_close, {}, false);
+    return;
+  }
+  if (!st.sent_fin) {
+    if (auto code = st.transport->shutdown_send()) {
+      fail_with(self, "shutdown(SD_SEND)", code);
+      return;
+    }
+    st.sent_fin = true;
+  }
+  if (st.rd == read_state::eof) {
+    finish(self, st.eof_before_close ? stream_close_reason::peer_eof : stream_close_reason::local_close, {}, false);
+    return;
+  }
+  post_read(self); // discards data, waits for EOF
+}
+
+// The peer's end of stream: a 0-byte read, or a pipe's broken-pipe code.
+static void on_peer_eof(self_ptr self) {
+  auto& st = self->state;
+  if (is_done(st))
+    return;
+  st.rd = read_state::eof;
+  if (st.ph == phase::closing) {
+    advance_close(self);
+    return;
+  }
+  st.eof_before_close = true;
+  self->send(st.handler, stream_peer_eof{me(self)});
+  if (!st.transport->half_closes()) // nothing more can be written either
+    finish(self, stream_close_reason::peer_eof, {}, false);
+}
+
+void post_read(self_ptr self) {
+  auto& st = self->state;
+  if (st.rd == read_state::pending || st.rd == read_state::eof || st.ph == phase::connecting || is_done(st))
+    return;
+  bool discarding = st.ph == phase::closing;
+  if (!discarding && st.unconsumed >= st.opts.read_credit) {
+    st.rd = read_state::paused; // until the handler sends stream_consumed
+    return;
+  }
+  std::size_t n = st.opts.read_size;
+  if (!discarding)
+    n = std::min(n, st.opts.read_credit - st.unconsumed);
+  auto* t = st.transport.get();
+  auto code = st.ops.start(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); });
+  if (code != 0) {
+    if (t->is_eof(code))
+      on_peer_eof(self);
+    else
+      fail_with(self, t->read_call(), code);
+    return;
+  }
+  st.rd = read_state::pending;
+}
+
+void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
+  auto& st = self->state;
+  st.rd = read_state::idle;
+  if (error != 0) {
+    auto code = st.transport->error_of(*st.read_op, error);
+    if (st.transport->is_eof(code))
+      on_peer_eof(self);
+    else
+      fail_with(self, st.transport->read_call(), code);
+    return;
+  }
+  touch(self);
+  if (bytes == 0) {
+    on_peer_eof(self);
+    return;
+  }
+  st.stats.bytes_received += bytes;
+  if (st.ph != phase::closing) {
+    auto& buf = st.read_op->buffer();
+    st.unconsumed += bytes;
+    st.stats.max_unconsumed_seen = std::max<std::uint64_t>(st.stats.max_unconsumed_seen, st.unconsumed);
+    self->send(st.handler, stream_received{me(self), std::string(buf.data(), bytes)});
+  }
+  post_read(self);
+}
+
+// A pipe whose reader left fails the write: that is its end of stream.
+static void on_write_failed(self_ptr self, unsigned long code) {
+  auto& st = self->state;
+  if (!st.transport->is_eof(code)) {
+    fail_with(self, st.transport->write_call(), code);
+    return;
+  }
+  st.log->debug("connection actor#{} {}: peer gone with {} bytes unwritten", self->id(), st.where,
+                st.stats.queued_bytes);
+  st.queue.clear();
+  st.front_offset = 0;
+  st.stats.queued_bytes = 0;
+  on_peer_eof(self);
+}
+
+void post_write(self_ptr self) {
+  auto& st = self->state;
+  if (st.wr == write_state::pending || st.queue.empty() || st.ph == phase::connecting || is_done(st))
+    return;
+  // Gather up to write_batch queued bytes into one write.
+  auto& buf = st.write_op->buffer();
+  buf.resize(st.opts.write_batch);
+  std::size_t n = 0;
+  std::size_t offset = st.front_offset;
+  for (auto& chunk : st.queue) {
+    std::size_t take = std::min(chunk.size() - offset, buf.size() - n);
+    std::copy_n(chunk.data() + offset, take, buf.data() + n);
+    n += take;
+    offset = 0;
+    if (n == buf.size())
+      break;
+  }
+  auto* t = st.transport.get();
+  auto code = st.ops.start(st.write_op, t->handle(), [t, n](io::operation& op) { return t->start_write(op, n); });
+  if (code != 0) {
+    on_write_failed(self, code);
+    return;
+  }
+  st.wr = write_state::pending;
+}
+
+void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
+  auto& st = self->state;
+  st.wr = write_state::idle;
+  if (error != 0) {
+    on_write_failed(self, st.transport->error_of(*st.write_op, error));
+    return;
+  }
+  touch(self);
+  st.stats.bytes_sent += bytes;
+  IOCAF_ASSERT(bytes <= st.stats.queued_bytes, "a write completed more bytes than were queued");
+  st.stats.queued_bytes -= bytes;
+  // Drop what was written (a short write leaves the rest queued).
+  std::size_t left = bytes;
+  while (left > 0 && !st.queue.empty()) {
+    auto& front = st.queue.front();
+    std::size_t take = std::min(front.size() - st.front_offset, left);
+    st.front_offset += take;
+    left -= take;
+    if (st.front_offset == front.size()) {
+      st.queue.pop_front();
+      st.front_offset = 0;
+    }
+  }
+  if (st.queue.empty() && st.notify_drained && st.ph == phase::open) {
+    st.notify_drained = false;
+    self->send(st.handler, stream_drained{me(self)});
+  }
+  post_write(self);
+  advance_close(self);
+}
+
+void on_send(self_ptr self, stream_send& msg) {
+  auto& st = self->state;
+  auto n = msg.data.size();
+  if (st.ph == phase::closing || is_done(st)) {
+    refuse_send(self, n, send_refusal::closing);
+    return;
+  }
+  if (n == 0)
+    return;
+  if (n > st.opts.max_queued_bytes) {
+    refuse_send(self, n, send_refusal::too_large);
+    return;
+  }
+  if (st.stats.queued_bytes + n > st.opts.max_queued_bytes) {
+    auto why = "write queue full (" + std::to_string(st.stats.queued_bytes) + " bytes queued, bound "
+               + std::to_string(st.opts.max_queued_bytes) + ")";
+    if (st.opts.when_full == when_full_policy::disconnect) {
+      ++st.stats.refused;
+      st.log->warn("connection actor#{} {}: disconnecting a slow consumer: {}", self->id(), st.where, why);
+      finish(self, stream_close_reason::slow_consumer, make_error(errc::queue_full, why + ": slow consumer dropped"),
+             true);
+      return;
+    }
+    st.notify_drained = true;
+    refuse_send(self, n, send_refusal::queue_full);
+    return;
+  }
+  st.stats.queued_bytes += n;
+  IOCAF_ASSERT(st.stats.queued_bytes <= st.opts.max_queued_bytes, "queued bytes over the bound");
+  st.stats.max_queued_seen = std::max<std::uint64_t>(st.stats.max_queued_seen, st.stats.queued_bytes);
+  if (st.stats.queued_bytes >= st.opts.max_queued_bytes / 2)
+    st.notify_drained = true;
+  st.queue.push_back(std::move(msg.data));
+  post_write(self);
+}
+
+void on_consumed(self_ptr self, std::uint64_t bytes) {
+  auto& st = self->state;
+  st.unconsumed -= std::min<std::size_t>(st.unconsumed, bytes);
+  if (st.rd == read_state::paused)
+    st.rd = read_state::idle;
+  post_read(self);
+}
+
+void begin_close(self_ptr self, bool abortive) {
+  auto& st = self->state;
+  if (is_done(st))
+    return;
+  if (abortive || st.ph == phase::connecting) {
+    finish(self, stream_close_reason::local_close, {}, true);
+    return;
+  }
+  if (st.ph == phase::closing)
+    return;
+  st.ph = phase::closing;
+  ++st.timer_generation; // the idle timer no longer applies
+  arm_timer(self, timer_kind::close_bound, st.opts.close_bound);
+  if (st.rd == read_state::paused)
+    st.rd = read_state::idle; // reads now discard, waiting for EOF
+  advance_close(self);
+}
+
+} // namespace iocaf::stream_detail

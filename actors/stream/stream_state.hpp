@@ -1,0 +1,83 @@
+#pragma once
+// Internal to actors/stream: the stream connection's state, shared by
+// stream_io.cpp (data path, close) and stream_connection.cpp (the actor:
+// open, connect, timers, behaviour).
+#include "actors/core/io_actor.hpp"
+#include "actors/stream/stream_connection.hpp"
+
+#include <chrono>
+#include <deque>
+
+namespace iocaf::stream_detail {
+
+using clock = std::chrono::steady_clock;
+
+// The connection's lifecycle, and one state per direction.
+enum class phase : std::uint8_t { connecting, open, closing, finished };
+enum class read_state : std::uint8_t { idle, pending, paused, eof };
+enum class write_state : std::uint8_t { idle, pending };
+
+// Timers are sent anonymously: one that arrives while the actor drains has
+// no sender to answer, so nothing bounces back and forth.
+enum class timer_kind : std::uint8_t { idle, close_bound, connect };
+struct stream_timer {
+  timer_kind kind = timer_kind::idle;
+  std::uint64_t generation = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_timer& x) {
+  return f(caf::meta::type_name("stream_timer"), x.kind, x.generation);
+}
+
+struct stream_state {
+  std::unique_ptr<stream_transport> transport;
+  owned_operations ops; // after the transport: destroyed (orphaned) before its handle closes
+
+  caf::actor handler;
+  stream_options opts;
+  std::shared_ptr<spdlog::logger> log;
+
+  io::operation_ptr read_op;
+  io::operation_ptr write_op;
+  io::operation_ptr connect_op;
+  phase ph = phase::open;
+  read_state rd = read_state::idle;
+  write_state wr = write_state::idle;
+  bool connect_timed_out = false;
+  bool sent_fin = false;
+  bool eof_before_close = false;
+  bool notify_drained = false;
+
+  std::deque<std::string> queue; // front() is partly written by `front_offset`
+  std::size_t front_offset = 0;
+  std::size_t unconsumed = 0;
+  stream_stats stats;
+
+  clock::time_point last_activity = clock::now();
+  std::uint64_t timer_generation = 0;
+  std::string where; // "local <-> remote" for log lines
+};
+
+using self_ptr = caf::stateful_actor<stream_state>*;
+
+inline caf::actor me(self_ptr self) {
+  return caf::actor_cast<caf::actor>(self);
+}
+
+inline bool is_done(const stream_state& st) {
+  return st.ph == phase::finished;
+}
+
+// stream_io.cpp
+void finish(self_ptr self, stream_close_reason reason, caf::error err, bool abortive);
+void arm_timer(self_ptr self, timer_kind kind, std::chrono::milliseconds after);
+void touch(self_ptr self);
+void post_read(self_ptr self);
+void post_write(self_ptr self);
+void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error);
+void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error);
+void on_send(self_ptr self, stream_send& msg);
+void on_consumed(self_ptr self, std::uint64_t bytes);
+void begin_close(self_ptr self, bool abortive);
+
+} // namespace iocaf::stream_detail
