@@ -123,12 +123,211 @@ protected:
     return reason;
   }
 
+  // Starts a supervisor with invalid options: it must exit with a
+  // bad_request error before starting any child. Returns the error's text.
+  std::string rejected(supervisor_flags flags, std::vector<child_spec> children) {
+    start(flags, std::move(children));
+    std::vector<std::string> started;
+    caf::error reason;
+    bool got = false;
+    while (!got) {
+      bool timed_out = false;
+      (*self)->receive(
+        [&](caf::down_msg& dm) {
+          if (dm.source == sup.address()) {
+            got = true;
+            reason = dm.reason;
+          }
+        },
+        [&](supervisor_event& e) { started.push_back(std::string(to_string(e.kind)) + ":" + e.child); },
+        caf::after(test::timeout) >> [&] { timed_out = true; });
+      if (timed_out) {
+        ADD_FAILURE() << "the supervisor did not exit";
+        break;
+      }
+    }
+    sup = nullptr;
+    EXPECT_TRUE(started.empty()) << "started children: " << started.front();
+    EXPECT_EQ(reason.category(), supervisor_error_category) << describe(reason);
+    EXPECT_EQ(reason.code(), static_cast<std::uint8_t>(supervisor_errc::bad_request)) << describe(reason);
+    return supervisor_error_text(reason);
+  }
+
+  // A request answered with caf::unit; the error if it failed.
+  template <class... Ts>
+  caf::error call(Ts... xs) {
+    caf::error out;
+    (*self)->request(sup, test::timeout, xs...).receive([] {}, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  caf::expected<caf::actor> restart(const std::string& id) {
+    caf::expected<caf::actor> out = caf::sec::invalid_argument;
+    (*self)->request(sup, test::timeout, restart_child_atom::value, id)
+      .receive([&](caf::actor& a) { out = a; }, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  child_counts counts() {
+    child_counts n;
+    (*self)->request(sup, test::timeout, count_child_atom::value)
+      .receive([&](child_counts& c) { n = c; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    return n;
+  }
+
   std::unique_ptr<caf::scoped_actor> self;
   caf::actor sup;
 };
 
 caf::error crash_reason() {
   return make_error(errc::bad_input, "test crash");
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_duplicate_ids) {
+  auto text = rejected({}, {worker_spec("a"), worker_spec("b"), worker_spec("a")});
+  EXPECT_NE(text.find("duplicate child id \"a\""), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_negative_intensity) {
+  auto text = rejected({restart_strategy::one_for_one, -1, std::chrono::seconds(5)}, {worker_spec("a")});
+  EXPECT_NE(text.find("intensity -1"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_non_positive_period) {
+  auto text = rejected({restart_strategy::one_for_one, 3, std::chrono::milliseconds(0)}, {worker_spec("a")});
+  EXPECT_NE(text.find("period 0 ms"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_significant_permanent_child) {
+  auto bad = worker_spec("b");
+  bad.significant = true;
+  auto text = rejected({}, {worker_spec("a"), bad});
+  EXPECT_NE(text.find("\"b\": a permanent child cannot be significant"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_empty_id) {
+  auto text = rejected({}, {worker_spec("a"), worker_spec("")});
+  EXPECT_NE(text.find("empty id"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_missing_start_function) {
+  auto bad = worker_spec("b");
+  bad.start = nullptr;
+  auto text = rejected({}, {worker_spec("a"), bad});
+  EXPECT_NE(text.find("\"b\": no start function"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_invalid_dynamic_child) {
+  start({}, {worker_spec("a")});
+  events(1);
+  auto bad = worker_spec("t", restart_type::permanent);
+  bad.significant = true;
+  (*self)->request(sup, test::timeout, start_child_atom::value, bad)
+    .receive([](caf::actor&) { ADD_FAILURE() << "invalid spec accepted"; },
+             [](caf::error& e) {
+               EXPECT_NE(supervisor_error_text(e).find("cannot be significant"), std::string::npos) << describe(e);
+             });
+  EXPECT_EQ(children().size(), 1u);
+}
+
+TEST_F(supervisor_test, terminate_child_keeps_spec) {
+  start({}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto b = child_actor("b");
+  (*self)->monitor(b);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  EXPECT_EQ(wait_down(b), caf::exit_reason::user_shutdown);
+  auto list = children();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].id, "b");
+  EXPECT_FALSE(list[1].actor);
+  // Terminating a stopped child is fine (OTP: ok).
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+}
+
+TEST_F(supervisor_test, terminate_child_drops_a_temporary_spec) {
+  start({}, {worker_spec("a"), worker_spec("t", restart_type::temporary)});
+  events(2);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("t")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:t"}));
+  ASSERT_EQ(children().size(), 1u);
+}
+
+TEST_F(supervisor_test, restart_child_starts_a_stopped_kept_child) {
+  start({}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto b = child_actor("b");
+  auto running = restart("b");
+  ASSERT_FALSE(running);
+  EXPECT_TRUE(is(running.error(), errc::in_use)) << describe(running.error());
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  auto b2 = restart("b");
+  ASSERT_TRUE(b2) << describe(b2.error());
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:b"}));
+  EXPECT_NE(*b2, b);
+  EXPECT_EQ(child_actor("b"), *b2);
+  auto missing = restart("nope");
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(is(missing.error(), errc::not_found)) << describe(missing.error());
+  // A restarted child is supervised as before: its crash restarts it.
+  (*self)->send_exit(*b2, crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:b", "started:b"}));
+}
+
+TEST_F(supervisor_test, delete_child_only_when_not_running) {
+  start({}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto err = call(delete_child_atom::value, std::string("b"));
+  EXPECT_TRUE(is(err, errc::in_use)) << describe(err);
+  EXPECT_EQ(children().size(), 2u);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  EXPECT_FALSE(call(delete_child_atom::value, std::string("b")));
+  auto list = children();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].id, "a");
+  auto gone = restart("b");
+  ASSERT_FALSE(gone);
+  EXPECT_TRUE(is(gone.error(), errc::not_found)) << describe(gone.error());
+  err = call(delete_child_atom::value, std::string("b"));
+  EXPECT_TRUE(is(err, errc::not_found)) << describe(err);
+}
+
+TEST_F(supervisor_test, count_children) {
+  auto sub = worker_spec("sub"); // counted by its declared type
+  sub.type = child_type::supervisor;
+  start({}, {worker_spec("a"), worker_spec("b"), sub});
+  events(3);
+  auto n = counts();
+  EXPECT_EQ(n.specs, 3u);
+  EXPECT_EQ(n.active, 3u);
+  EXPECT_EQ(n.workers, 2u);
+  EXPECT_EQ(n.supervisors, 1u);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  n = counts();
+  EXPECT_EQ(n.specs, 3u);
+  EXPECT_EQ(n.active, 2u);
+  EXPECT_EQ(n.workers, 2u);
+}
+
+TEST_F(supervisor_test, which_children_reports_id_actor_and_type) {
+  auto sub = worker_spec("sub");
+  sub.type = child_type::supervisor;
+  start({}, {worker_spec("a"), sub});
+  events(2);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("a")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:a"}));
+  auto list = children();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "a");
+  EXPECT_FALSE(list[0].actor);
+  EXPECT_EQ(list[0].type, child_type::worker);
+  EXPECT_EQ(list[1].id, "sub");
+  EXPECT_TRUE(list[1].actor);
+  EXPECT_EQ(list[1].type, child_type::supervisor);
 }
 
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
@@ -182,6 +381,8 @@ TEST_F(supervisor_test, restart_types_follow_otp) {
   EXPECT_FALSE(child_actor("trans"));
   // ... but an abnormal one is restarted
   (*self)->request(sup, test::timeout, term_child_atom::value, std::string("trans")).receive([] {}, [](caf::error&) {});
+  (*self)->request(sup, test::timeout, delete_child_atom::value, std::string("trans"))
+    .receive([] {}, [](caf::error& e) { ADD_FAILURE() << describe(e); });
   caf::actor trans;
   (*self)->request(sup, test::timeout, start_child_atom::value, worker_spec("trans", restart_type::transient))
     .receive([&](caf::actor& a) { trans = a; }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
@@ -271,6 +472,8 @@ TEST_F(supervisor_test, dynamic_children) {
   EXPECT_TRUE(removed);
   EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:d"}));
   wait_down(d);
+  (*self)->request(sup, test::timeout, delete_child_atom::value, std::string("d"))
+    .receive([] {}, [](caf::error& e) { ADD_FAILURE() << describe(e); });
   auto list = children();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].id, "a");

@@ -21,6 +21,10 @@ const char* to_string(supervisor_event_kind k) {
   return "?";
 }
 
+const char* to_string(child_type t) {
+  return t == child_type::supervisor ? "supervisor" : "worker";
+}
+
 namespace {
 
 // Self-sent timers and retries (anonymous: nothing to answer).
@@ -56,8 +60,7 @@ struct child {
   std::uint32_t restarts = 0;
   bool terminating = false; // the supervisor asked it to stop
   bool killed = false;      // ... and had to kill it
-  bool remove_after = false;// term_child: forget the spec once it is gone
-  std::vector<caf::response_promise> on_removed;
+  std::vector<caf::response_promise> on_stopped; // term_child requests
 };
 
 enum class phase { running, restarting, shutting_down };
@@ -237,11 +240,13 @@ void on_terminated(sup self, child& c) {
   c.actor = nullptr;
   c.terminating = false;
   std::string id = c.spec.id;
-  if (c.remove_after) {
-    for (auto& rp : c.on_removed)
-      rp.deliver(caf::unit);
+  auto stopped = std::move(c.on_stopped);
+  c.on_stopped.clear();
+  // OTP: a terminated child's spec is kept, except a temporary child's.
+  if (!stopped.empty() && c.spec.restart == restart_type::temporary)
     st.children.erase(st.children.begin() + (&c - st.children.data()));
-  }
+  for (auto& rp : stopped)
+    rp.deliver(caf::unit);
   auto& q = st.stop_queue;
   bool was_front = !q.empty() && q.front() == id;
   q.erase(std::remove(q.begin(), q.end(), id), q.end());
@@ -256,7 +261,7 @@ bool note_restart(sup self) {
   st.restarts.push_back(now);
   while (!st.restarts.empty() && st.restarts.front() < now - st.flags.period)
     st.restarts.pop_front();
-  return st.restarts.size() <= st.flags.intensity;
+  return st.restarts.size() <= static_cast<std::size_t>(st.flags.intensity);
 }
 
 // A child left on its own (or failed to restart): apply the strategy.
@@ -371,12 +376,14 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
   st.log = logger("supervisor");
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
+  // Invalid options start nothing (OTP: init fails with the spec's error).
+  if (auto err = validate(opts)) {
+    st.log->error("{}", reason_text(err));
+    self->quit(std::move(err));
+    return {};
+  }
   for (auto& spec : opts.children) {
-    if (find(self, spec.id) != nullptr) {
-      begin_shutdown(self, supervisor_error(supervisor_errc::bad_request, "duplicate child id \"" + spec.id + "\""));
-      break;
-    }
-    st.children.push_back(child{spec, {}, 0, false, false, false, {}});
+    st.children.push_back(child{spec, {}, 0, false, false, {}});
     caf::error failure;
     if (!start_child(self, st.children.back(), &failure)) {
       // OTP: a child that fails to start at init fails the supervisor.
@@ -404,9 +411,11 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       auto& st = self->state;
       if (st.now == phase::shutting_down)
         return make_error(errc::closing, "the supervisor is shutting down");
+      if (auto err = validate(spec))
+        return err;
       if (find(self, spec.id) != nullptr)
         return make_error(errc::in_use, "a child with id \"" + spec.id + "\" exists already");
-      st.children.push_back(child{std::move(spec), {}, 0, false, false, false, {}});
+      st.children.push_back(child{std::move(spec), {}, 0, false, false, {}});
       caf::error failure;
       if (!start_child(self, st.children.back(), &failure)) {
         st.children.pop_back();
@@ -418,28 +427,103 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       auto* c = find(self, id);
       if (c == nullptr)
         return make_error(errc::not_found, "no child with id \"" + id + "\"");
-      if (!c->actor) {
-        self->state.children.erase(self->state.children.begin() + (c - self->state.children.data()));
-        return caf::unit;
-      }
-      c->remove_after = true;
       // Not part of a restart any more.
       auto& g = self->state.restart_group;
       g.erase(std::remove(g.begin(), g.end(), id), g.end());
-      c->on_removed.push_back(self->make_response_promise());
+      if (!c->actor) {
+        if (c->spec.restart == restart_type::temporary)
+          self->state.children.erase(self->state.children.begin() + (c - self->state.children.data()));
+        return caf::unit;
+      }
+      c->on_stopped.push_back(self->make_response_promise());
       stop_child(self, *c);
       return caf::delegated<caf::unit_t>{};
+    },
+    [self](restart_child_atom, const std::string& id) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      if (st.now != phase::running)
+        return make_error(errc::closing, "the supervisor is " +
+                                           std::string(st.now == phase::restarting ? "restarting" : "shutting down"));
+      auto* c = find(self, id);
+      if (c == nullptr)
+        return make_error(errc::not_found, "no child with id \"" + id + "\"");
+      if (c->actor)
+        return make_error(errc::in_use, "child \"" + id + "\" is running");
+      caf::error failure;
+      if (!start_child(self, *c, &failure))
+        return failure;
+      return c->actor;
+    },
+    [self](delete_child_atom, const std::string& id) -> caf::result<caf::unit_t> {
+      auto& st = self->state;
+      auto* c = find(self, id);
+      if (c == nullptr)
+        return make_error(errc::not_found, "no child with id \"" + id + "\"");
+      if (c->actor)
+        return make_error(errc::in_use, "child \"" + id + "\" is running");
+      auto& g = st.restart_group;
+      if (std::find(g.begin(), g.end(), id) != g.end())
+        return make_error(errc::in_use, "child \"" + id + "\" is being restarted");
+      st.children.erase(st.children.begin() + (c - st.children.data()));
+      return caf::unit;
     },
     [self](which_child_atom) {
       std::vector<child_info> out;
       for (auto& c : self->state.children)
-        out.push_back(child_info{c.spec.id, c.actor, c.restarts});
+        out.push_back(child_info{c.spec.id, c.actor, c.spec.type, c.restarts});
       return out;
+    },
+    [self](count_child_atom) {
+      child_counts n;
+      for (auto& c : self->state.children) {
+        ++n.specs;
+        n.active += c.actor ? 1 : 0;
+        ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
+      }
+      return n;
     },
   };
 }
 
 } // namespace
+
+caf::error validate(const supervisor_flags& flags) {
+  if (flags.intensity < 0)
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid restart intensity " + std::to_string(flags.intensity) + " (must be >= 0)");
+  if (flags.period.count() <= 0)
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid restart period " + std::to_string(flags.period.count()) + " ms (must be > 0)");
+  return {};
+}
+
+caf::error validate(const child_spec& spec) {
+  if (spec.id.empty())
+    return supervisor_error(supervisor_errc::bad_request, "invalid child spec: empty id");
+  auto bad = [&](const std::string& why) {
+    return supervisor_error(supervisor_errc::bad_request, "invalid child spec \"" + spec.id + "\": " + why);
+  };
+  if (!spec.start)
+    return bad("no start function");
+  if (spec.shutdown.count() < 0)
+    return bad("negative shutdown time");
+  if (spec.significant && spec.restart == restart_type::permanent)
+    return bad("a permanent child cannot be significant");
+  return {};
+}
+
+caf::error validate(const supervisor_options& opts) {
+  if (auto err = validate(opts.flags))
+    return err;
+  for (std::size_t i = 0; i < opts.children.size(); ++i) {
+    if (auto err = validate(opts.children[i]))
+      return err;
+    for (std::size_t j = 0; j < i; ++j)
+      if (opts.children[j].id == opts.children[i].id)
+        return supervisor_error(supervisor_errc::bad_request, "duplicate child id \"" + opts.children[i].id + "\"");
+  }
+  return {};
+}
 
 std::string supervisor_error_text(const caf::error& e) {
   if (e.category() != supervisor_error_category || !e.context().match_elements<std::string>())

@@ -31,20 +31,28 @@ enum class restart_type : std::uint8_t {
   temporary, // never restarted, forgotten when it exits
 };
 
+// OTP: a worker, or a supervisor (a subtree: see spawn_supervisor).
+enum class child_type : std::uint8_t { worker, supervisor };
+const char* to_string(child_type t);
+
 struct child_spec {
   std::string id;
   // Starts the child (any actor: a process actor, a server, ...). The
   // supervisor monitors it. An error (or an invalid actor) is a failed start.
   std::function<caf::expected<caf::actor>(caf::actor_system&)> start;
   restart_type restart = restart_type::permanent;
+  child_type type = child_type::worker;
   // On shutdown: how long the child gets after its exit message before it is
   // killed (exit_reason::kill). Zero: killed at once (OTP's brutal_kill).
   std::chrono::milliseconds shutdown{5000};
+  // OTP 24: a significant child's exit may end the supervisor (see
+  // auto_shutdown). Only transient or temporary children can be significant.
+  bool significant = false;
 };
 
 struct supervisor_flags {
   restart_strategy strategy = restart_strategy::one_for_one;
-  std::size_t intensity = 3;              // at most this many restarts ...
+  int intensity = 3;                      // at most this many restarts (>= 0) ...
   std::chrono::milliseconds period{5000}; // ... within this window
 };
 
@@ -74,11 +82,25 @@ typename Inspector::result_type inspect(Inspector& f, supervisor_event& x) {
 struct child_info {
   std::string id;
   caf::actor actor; // invalid when not running
+  child_type type = child_type::worker;
   std::uint32_t restarts = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_info& x) {
-  return f(caf::meta::type_name("child_info"), x.id, x.actor, x.restarts);
+  auto t = static_cast<std::uint8_t>(x.type);
+  return f(caf::meta::type_name("child_info"), x.id, x.actor, t, x.restarts);
+}
+
+// OTP's count_children.
+struct child_counts {
+  std::size_t specs = 0;       // all children, running or not
+  std::size_t active = 0;      // running
+  std::size_t supervisors = 0; // specs of type supervisor
+  std::size_t workers = 0;     // specs of type worker
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_counts& x) {
+  return f(caf::meta::type_name("child_counts"), x.specs, x.active, x.supervisors, x.workers);
 }
 
 struct supervisor_options {
@@ -87,13 +109,29 @@ struct supervisor_options {
   caf::actor observer;              // gets supervisor_event messages; may be empty
 };
 
-// Requests:
-//   (start_child_atom, child_spec)    -> caf::actor, or an error (id in use, start failed)
-//   (term_child_atom, std::string id) -> caf::unit once it is stopped and removed
-//   (which_child_atom)                -> std::vector<child_info> in start order
+// Why these options (or this spec) cannot be used: an error of the
+// supervisor category with bad_request and a clear text, or none. Checked by
+// the supervisor before it starts any child (it then exits with that error)
+// and by start_child.
+caf::error validate(const supervisor_flags& flags);
+caf::error validate(const child_spec& spec);
+caf::error validate(const supervisor_options& opts);
+
+// Requests (OTP's supervisor API):
+//   (start_child_atom, child_spec)       -> caf::actor, or an error (invalid spec, id in use, start failed)
+//   (term_child_atom, std::string id)    -> caf::unit once it is stopped; the spec is kept
+//                                           (a temporary child's is dropped), not_found
+//   (restart_child_atom, std::string id) -> caf::actor: starts a kept, stopped child again;
+//                                           in_use if it runs, not_found, or the start's error
+//   (delete_child_atom, std::string id)  -> caf::unit: drops a stopped child's spec; in_use if it runs
+//   (which_child_atom)                   -> std::vector<child_info> in start order
+//   (count_child_atom)                   -> child_counts
 using start_child_atom = caf::atom_constant<caf::atom("start_ch")>;
 using term_child_atom = caf::atom_constant<caf::atom("term_ch")>;
+using restart_child_atom = caf::atom_constant<caf::atom("restart_ch")>;
+using delete_child_atom = caf::atom_constant<caf::atom("delete_ch")>;
 using which_child_atom = caf::atom_constant<caf::atom("which_ch")>;
+using count_child_atom = caf::atom_constant<caf::atom("count_ch")>;
 
 // The supervisor's own exit reasons (besides the one it was stopped with).
 constexpr caf::atom_value supervisor_error_category = caf::atom("supervisor");

@@ -28,7 +28,7 @@ struct flags {
   int workers = 3;
   int seconds = 0; // 0: until Ctrl+C or stdin EOF
   restart_strategy strategy = restart_strategy::one_for_one;
-  std::size_t intensity = 50;
+  int intensity = 50;
   int period_ms = 10000;
   int grace_ms = 1000;
   bool watch_stdin = true;
@@ -58,7 +58,7 @@ bool parse(int argc, char** argv, flags& f) {
     } else if (a == "--seconds" && (v = value("--seconds"))) {
       f.seconds = std::atoi(v);
     } else if (a == "--intensity" && (v = value("--intensity"))) {
-      f.intensity = static_cast<std::size_t>(std::atoi(v));
+      f.intensity = std::atoi(v);
     } else if (a == "--period-ms" && (v = value("--period-ms"))) {
       f.period_ms = std::atoi(v);
     } else if (a == "--grace-ms" && (v = value("--grace-ms"))) {
