@@ -330,6 +330,46 @@ TEST_F(supervisor_test, which_children_reports_id_actor_and_type) {
   EXPECT_EQ(list[1].type, child_type::supervisor);
 }
 
+TEST_F(supervisor_test, shutdown_defaults_follow_otp) {
+  child_spec w = worker_spec("w");
+  w.shutdown.reset();
+  EXPECT_EQ(effective_shutdown(w), std::chrono::milliseconds(5000));
+  auto s = supervisor_child("s", {});
+  EXPECT_EQ(s.type, child_type::supervisor);
+  EXPECT_EQ(effective_shutdown(s), shutdown_infinity);
+  s.shutdown = std::chrono::milliseconds(100);
+  EXPECT_EQ(effective_shutdown(s), std::chrono::milliseconds(100));
+}
+
+// top: w1, mid; mid: w2, bottom; bottom: w3, w4 -- all reporting to one
+// observer. Started depth first, stopped in exactly the reverse order.
+TEST_F(supervisor_test, three_level_tree_shuts_down_in_reverse_start_order) {
+  worker_options slow; // the deepest child takes its time: the levels above wait (infinity)
+  slow.exit_delay = std::chrono::milliseconds(100);
+  supervisor_options bottom;
+  bottom.children = {worker_spec("w3"), worker_spec("w4", restart_type::permanent, slow)};
+  bottom.observer = caf::actor{*self};
+  supervisor_options mid;
+  mid.children = {worker_spec("w2"), supervisor_child("bottom", bottom)};
+  mid.observer = caf::actor{*self};
+  start({}, {worker_spec("w1"), supervisor_child("mid", mid)});
+  // The levels start concurrently: check the order within each level.
+  std::vector<std::string> started = events(6);
+  auto pos = [&](const std::string& e) { return std::find(started.begin(), started.end(), e) - started.begin(); };
+  for (auto e : {"started:w1", "started:mid", "started:w2", "started:bottom", "started:w3", "started:w4"})
+    EXPECT_LT(pos(e), 6) << e;
+  EXPECT_LT(pos("started:w1"), pos("started:mid"));
+  EXPECT_LT(pos("started:w2"), pos("started:bottom"));
+  EXPECT_LT(pos("started:w3"), pos("started:w4"));
+  auto n = counts();
+  EXPECT_EQ(n.supervisors, 1u);
+  EXPECT_EQ(n.workers, 1u);
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  EXPECT_EQ(events(6), (std::vector<std::string>{"terminated:w4", "terminated:w3", "terminated:bottom",
+                                                 "terminated:w2", "terminated:mid", "terminated:w1"}));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
   start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)},
         {worker_spec("a"), worker_spec("b"), worker_spec("c")});

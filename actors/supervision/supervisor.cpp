@@ -171,13 +171,15 @@ void stop_child(sup self, child& c) {
   if (!c.actor || c.terminating)
     return;
   c.terminating = true;
-  if (c.spec.shutdown.count() <= 0) {
+  auto limit = effective_shutdown(c.spec);
+  if (limit.count() <= 0) {
     c.killed = true;
     self->send_exit(c.actor, caf::exit_reason::kill);
     return;
   }
   self->send_exit(c.actor, caf::exit_reason::user_shutdown);
-  caf::delayed_anon_send(caf::actor{self}, c.spec.shutdown, shutdown_timeout_atom::value, c.actor.address());
+  if (limit != shutdown_infinity)
+    caf::delayed_anon_send(caf::actor{self}, limit, shutdown_timeout_atom::value, c.actor.address());
 }
 
 void finish_stop_queue(sup self);
@@ -399,7 +401,7 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       if (c == nullptr || !c->terminating)
         return;
       self->state.log->warn("child \"{}\" still running after its shutdown time ({} ms): killing it", c->spec.id,
-                            c->spec.shutdown.count());
+                            effective_shutdown(c->spec).count());
       c->killed = true;
       self->send_exit(c->actor, caf::exit_reason::kill);
     },
@@ -505,7 +507,7 @@ caf::error validate(const child_spec& spec) {
   };
   if (!spec.start)
     return bad("no start function");
-  if (spec.shutdown.count() < 0)
+  if (spec.shutdown && spec.shutdown->count() < 0)
     return bad("negative shutdown time");
   if (spec.significant && spec.restart == restart_type::permanent)
     return bad("a permanent child cannot be significant");
@@ -540,6 +542,23 @@ void configure_supervisor_errors(caf::actor_system_config& cfg) {
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options opts) {
   return sys.spawn(supervisor, std::move(opts));
+}
+
+std::chrono::milliseconds effective_shutdown(const child_spec& spec) {
+  if (spec.shutdown)
+    return *spec.shutdown;
+  return spec.type == child_type::supervisor ? shutdown_infinity : default_worker_shutdown;
+}
+
+child_spec supervisor_child(std::string id, supervisor_options opts, restart_type restart) {
+  child_spec s;
+  s.id = std::move(id);
+  s.type = child_type::supervisor;
+  s.restart = restart;
+  s.start = [opts = std::move(opts)](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    return spawn_supervisor(sys, opts);
+  };
+  return s;
 }
 
 } // namespace iocaf

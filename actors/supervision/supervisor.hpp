@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ enum class restart_type : std::uint8_t {
 enum class child_type : std::uint8_t { worker, supervisor };
 const char* to_string(child_type t);
 
+constexpr std::chrono::milliseconds shutdown_infinity = std::chrono::milliseconds::max();
+constexpr std::chrono::milliseconds default_worker_shutdown{5000};
+
 struct child_spec {
   std::string id;
   // Starts the child (any actor: a process actor, a server, ...). The
@@ -43,8 +47,10 @@ struct child_spec {
   restart_type restart = restart_type::permanent;
   child_type type = child_type::worker;
   // On shutdown: how long the child gets after its exit message before it is
-  // killed (exit_reason::kill). Zero: killed at once (OTP's brutal_kill).
-  std::chrono::milliseconds shutdown{5000};
+  // killed (exit_reason::kill). Zero: killed at once (OTP's brutal_kill);
+  // shutdown_infinity: never killed. Unset: OTP's defaults, 5000 ms for a
+  // worker and infinity for a supervisor (a subtree stops in its own time).
+  std::optional<std::chrono::milliseconds> shutdown;
   // OTP 24: a significant child's exit may end the supervisor (see
   // auto_shutdown). Only transient or temporary children can be significant.
   bool significant = false;
@@ -141,6 +147,14 @@ std::string supervisor_error_text(const caf::error& e);
 void configure_supervisor_errors(caf::actor_system_config& cfg);
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options opts);
+
+// The shutdown time a child gets (its own, or OTP's default for its type).
+std::chrono::milliseconds effective_shutdown(const child_spec& spec);
+
+// A child spec for a subtree: a supervisor with these options, of type
+// supervisor (shutdown infinity unless set). Each (re)start spawns a new one.
+child_spec supervisor_child(std::string id, supervisor_options opts,
+                            restart_type restart = restart_type::permanent);
 
 } // namespace iocaf
 
