@@ -370,6 +370,70 @@ TEST_F(supervisor_test, three_level_tree_shuts_down_in_reverse_start_order) {
   EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
 }
 
+child_spec significant_spec(std::string id, restart_type r) {
+  auto s = worker_spec(std::move(id), r);
+  s.significant = true;
+  return s;
+}
+
+supervisor_flags auto_shutdown_flags(auto_shutdown a) {
+  supervisor_flags f;
+  f.intensity = 5;
+  f.shutdown_on = a;
+  return f;
+}
+
+TEST_F(supervisor_test, significant_child_any_significant_auto_shutdown) {
+  start(auto_shutdown_flags(auto_shutdown::any_significant),
+        {worker_spec("a"), significant_spec("s1", restart_type::transient),
+         significant_spec("s2", restart_type::transient)});
+  events(3);
+  // Stopped by the supervisor: not an auto shutdown (OTP).
+  EXPECT_FALSE(call(term_child_atom::value, std::string("s2")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:s2"}));
+  // An abnormal exit of a transient child is restarted, not an end.
+  (*self)->send_exit(child_actor("s1"), crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:s1", "started:s1"}));
+  EXPECT_EQ(counts().active, 2u);
+  // A normal exit is its end: the supervisor stops the others and exits.
+  (*self)->send(child_actor("s1"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(3), (std::vector<std::string>{"exited:s1", "auto_shutdown:s1", "terminated:a"}));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, significant_child_all_significant_auto_shutdown) {
+  start(auto_shutdown_flags(auto_shutdown::all_significant),
+        {worker_spec("a"), significant_spec("s1", restart_type::transient),
+         significant_spec("t", restart_type::temporary)});
+  events(3);
+  (*self)->send(child_actor("s1"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:s1"}));
+  EXPECT_EQ(counts().active, 2u); // t still runs: the supervisor goes on
+  // A temporary child ends for good whatever its reason: the last one.
+  (*self)->send_exit(child_actor("t"), crash_reason());
+  EXPECT_EQ(events(3), (std::vector<std::string>{"exited:t", "auto_shutdown:t", "terminated:a"}));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, significant_child_never_auto_shutdown_rejects_significant_children) {
+  auto text = rejected(auto_shutdown_flags(auto_shutdown::never),
+                       {worker_spec("a"), significant_spec("s", restart_type::transient)});
+  EXPECT_NE(text.find("\"s\": a significant child needs auto_shutdown"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, significant_child_never_auto_shutdown_keeps_running_after_ends) {
+  start(auto_shutdown_flags(auto_shutdown::never),
+        {worker_spec("a"), worker_spec("tr", restart_type::transient), worker_spec("t", restart_type::temporary)});
+  events(3);
+  (*self)->send(child_actor("tr"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:tr"}));
+  (*self)->send_exit(child_actor("t"), crash_reason());
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:t"}));
+  auto n = counts();
+  EXPECT_EQ(n.specs, 2u);
+  EXPECT_EQ(n.active, 1u);
+}
+
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
   start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)},
         {worker_spec("a"), worker_spec("b"), worker_spec("c")});

@@ -17,6 +17,7 @@ const char* to_string(supervisor_event_kind k) {
     case supervisor_event_kind::killed: return "killed";
     case supervisor_event_kind::start_failed: return "start_failed";
     case supervisor_event_kind::gave_up: return "gave_up";
+    case supervisor_event_kind::auto_shutdown: return "auto_shutdown";
   }
   return "?";
 }
@@ -266,6 +267,20 @@ bool note_restart(sup self) {
   return st.restarts.size() <= static_cast<std::size_t>(st.flags.intensity);
 }
 
+// OTP 24 auto_shutdown: a significant child ended by itself for good.
+void significant_child_ended(sup self, const std::string& id) {
+  auto& st = self->state;
+  if (st.flags.shutdown_on == auto_shutdown::never)
+    return;
+  if (st.flags.shutdown_on == auto_shutdown::all_significant)
+    for (auto& c : st.children)
+      if (c.spec.significant && c.actor)
+        return;
+  auto text = "significant child \"" + id + "\" ended";
+  emit(self, supervisor_event_kind::auto_shutdown, id, {}, text);
+  begin_shutdown(self, caf::make_error(caf::exit_reason::user_shutdown));
+}
+
 // A child left on its own (or failed to restart): apply the strategy.
 void handle_exit(sup self, const std::string& id, caf::error reason) {
   auto& st = self->state;
@@ -273,11 +288,17 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
   if (c == nullptr)
     return;
   if (c->spec.restart == restart_type::temporary) {
+    bool significant = c->spec.significant;
     st.children.erase(st.children.begin() + (c - st.children.data()));
+    if (significant)
+      significant_child_ended(self, id);
     return;
   }
-  if (c->spec.restart == restart_type::transient && is_normal(reason))
-    return; // stays in the list, not running
+  if (c->spec.restart == restart_type::transient && is_normal(reason)) {
+    if (c->spec.significant) // stays in the list, not running
+      significant_child_ended(self, id);
+    return;
+  }
   if (!note_restart(self)) {
     auto text = "reached max restart intensity (" + std::to_string(st.flags.intensity) + " restarts in " +
                 std::to_string(st.flags.period.count()) + " ms); child \"" + id + "\" exited: " + reason_text(reason);
@@ -413,7 +434,7 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       auto& st = self->state;
       if (st.now == phase::shutting_down)
         return make_error(errc::closing, "the supervisor is shutting down");
-      if (auto err = validate(spec))
+      if (auto err = validate(st.flags, spec))
         return err;
       if (find(self, spec.id) != nullptr)
         return make_error(errc::in_use, "a child with id \"" + spec.id + "\" exists already");
@@ -514,11 +535,23 @@ caf::error validate(const child_spec& spec) {
   return {};
 }
 
+caf::error validate(const supervisor_flags& flags, const child_spec& spec) {
+  if (auto err = validate(flags))
+    return err;
+  if (auto err = validate(spec))
+    return err;
+  if (spec.significant && flags.shutdown_on == auto_shutdown::never)
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid child spec \"" + spec.id +
+                              "\": a significant child needs auto_shutdown any_significant or all_significant");
+  return {};
+}
+
 caf::error validate(const supervisor_options& opts) {
   if (auto err = validate(opts.flags))
     return err;
   for (std::size_t i = 0; i < opts.children.size(); ++i) {
-    if (auto err = validate(opts.children[i]))
+    if (auto err = validate(opts.flags, opts.children[i]))
       return err;
     for (std::size_t j = 0; j < i; ++j)
       if (opts.children[j].id == opts.children[i].id)

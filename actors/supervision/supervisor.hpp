@@ -56,10 +56,20 @@ struct child_spec {
   bool significant = false;
 };
 
+enum class auto_shutdown : std::uint8_t {
+  never,           // significant children are not allowed
+  any_significant, // the first significant child to end ends the supervisor
+  all_significant, // ... the last running significant child to end
+};
+
 struct supervisor_flags {
   restart_strategy strategy = restart_strategy::one_for_one;
   int intensity = 3;                      // at most this many restarts (>= 0) ...
   std::chrono::milliseconds period{5000}; // ... within this window
+  // OTP 24: when a significant child ends by itself (not stopped by the
+  // supervisor, and not to be restarted), the supervisor shuts down if this
+  // says so. With never, a significant child is invalid.
+  auto_shutdown shutdown_on = auto_shutdown::never;
 };
 
 // What the supervisor tells its observer (for logs, demos and tests).
@@ -70,6 +80,7 @@ enum class supervisor_event_kind : std::uint8_t {
   killed,       // ... and it had to be killed after its shutdown time
   start_failed, // a start function failed
   gave_up,      // restart intensity exceeded: the supervisor shuts down
+  auto_shutdown,// a significant child ended: the supervisor shuts down (auto_shutdown)
 };
 const char* to_string(supervisor_event_kind k);
 
@@ -121,6 +132,7 @@ struct supervisor_options {
 // and by start_child.
 caf::error validate(const supervisor_flags& flags);
 caf::error validate(const child_spec& spec);
+caf::error validate(const supervisor_flags& flags, const child_spec& spec); // both, and the two together
 caf::error validate(const supervisor_options& opts);
 
 // Requests (OTP's supervisor API):

@@ -176,6 +176,9 @@ caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) 
           t.gave_up = e.reason;
           std::printf("%s GAVE UP  %s\n", now_text().c_str(), e.reason.c_str());
           break;
+        case supervisor_event_kind::auto_shutdown:
+          std::printf("%s AUTO SHUTDOWN %s\n", now_text().c_str(), e.reason.c_str());
+          break;
       }
       std::fflush(stdout);
     },
