@@ -434,6 +434,53 @@ TEST_F(supervisor_test, significant_child_never_auto_shutdown_keeps_running_afte
   EXPECT_EQ(n.active, 1u);
 }
 
+// A child that dies as soon as it starts, under backoff: the gap between
+// each exit and the next start is min * 2^n, capped at max, times at most
+// 1 + random_factor; and the restarts still count for the intensity.
+TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
+  restart_backoff b;
+  b.min = std::chrono::milliseconds(20);
+  b.max = std::chrono::milliseconds(200);
+  b.random_factor = 0.5;
+  supervisor_flags f{restart_strategy::one_for_one, 6, std::chrono::seconds(60)};
+  f.backoff = b;
+  child_spec looping;
+  looping.id = "loop";
+  looping.start = [](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->quit(crash_reason());
+      return {};
+    });
+  };
+  start(f, {looping});
+  std::vector<supervisor_event> evs;
+  for (int i = 0; i < 15; ++i)
+    evs.push_back(next_event());
+  std::vector<std::string> names;
+  for (auto& e : evs)
+    names.push_back(std::string(to_string(e.kind)) + ":" + e.child);
+  std::vector<std::string> expected{"started:loop"};
+  for (int i = 0; i < 6; ++i) {
+    expected.push_back("exited:loop");
+    expected.push_back("started:loop");
+  }
+  expected.push_back("exited:loop");
+  expected.push_back("gave_up:loop");
+  ASSERT_EQ(names, expected);
+  using ms = std::chrono::duration<double, std::milli>;
+  double previous = 0;
+  for (int n = 0; n < 6; ++n) {
+    double gap = ms(evs[2 + 2 * n].at - evs[1 + 2 * n].at).count();
+    double base = std::min(20.0 * (1 << n), 200.0);
+    EXPECT_GE(gap, base - 1.0) << "restart " << n; // a timer may round down by a tick
+    EXPECT_LE(gap, base * 1.5 + 100.0) << "restart " << n;
+    if (n > 0 && n < 4) // doubling beats the random part until the cap
+      EXPECT_GT(gap, previous) << "restart " << n;
+    previous = gap;
+  }
+  EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
+}
+
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
   start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)},
         {worker_spec("a"), worker_spec("b"), worker_spec("c")});

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <random>
 
 namespace iocaf {
 
@@ -31,6 +32,8 @@ namespace {
 // Self-sent timers and retries (anonymous: nothing to answer).
 using shutdown_timeout_atom = caf::atom_constant<caf::atom("sup_kill")>;
 using retry_atom = caf::atom_constant<caf::atom("sup_retry")>;
+using backoff_atom = caf::atom_constant<caf::atom("sup_boff")>;       // restart one child now
+using backoff_group_atom = caf::atom_constant<caf::atom("sup_boffg")>; // restart the group now
 
 caf::error supervisor_error(supervisor_errc code, std::string text) {
   return caf::error{static_cast<std::uint8_t>(code), supervisor_error_category, caf::make_message(std::move(text))};
@@ -62,6 +65,9 @@ struct child {
   bool terminating = false; // the supervisor asked it to stop
   bool killed = false;      // ... and had to kill it
   std::vector<caf::response_promise> on_stopped; // term_child requests
+  bool restart_pending = false; // a backoff restart is scheduled
+  std::uint32_t backoff_step = 0;
+  std::chrono::steady_clock::time_point started_at;
 };
 
 enum class phase { running, restarting, shutting_down };
@@ -77,8 +83,10 @@ struct supervisor_state {
   // the ones to start again when that is done (ids, in start order).
   std::deque<std::string> stop_queue;
   std::vector<std::string> restart_group;
+  std::chrono::milliseconds group_delay{0}; // backoff before the group starts again
   std::vector<std::pair<std::string, caf::error>> deferred_exits;
   std::shared_ptr<spdlog::logger> log;
+  std::mt19937 random{std::random_device{}()};
 
   // The supervisor ended without stopping its children (killed, or an
   // exception): none may outlive it. CAF destroys the state whenever the
@@ -144,6 +152,8 @@ bool start_child(sup self, child& c, caf::error* failure = nullptr) {
     return false;
   }
   c.actor = std::move(*a);
+  c.started_at = std::chrono::steady_clock::now();
+  c.restart_pending = false;
   c.terminating = false;
   c.killed = false;
   // Monitored, not linked: CAF sends exit_reason::kill over a link unchanged
@@ -231,7 +241,10 @@ void finish_stop_queue(sup self) {
     st.log->info("all children stopped; supervisor exits: {}", reason_text(st.exit_reason));
     self->quit(st.exit_reason);
   } else if (st.now == phase::restarting) {
-    restart_group_now(self);
+    if (st.group_delay.count() > 0)
+      caf::delayed_anon_send(caf::actor{self}, st.group_delay, backoff_group_atom::value);
+    else
+      restart_group_now(self);
   }
 }
 
@@ -265,6 +278,23 @@ bool note_restart(sup self) {
   while (!st.restarts.empty() && st.restarts.front() < now - st.flags.period)
     st.restarts.pop_front();
   return st.restarts.size() <= static_cast<std::size_t>(st.flags.intensity);
+}
+
+// The backoff before restarting this child (advancing its step), or zero.
+std::chrono::milliseconds backoff_delay(sup self, child& c) {
+  auto& st = self->state;
+  if (!st.flags.backoff)
+    return std::chrono::milliseconds(0);
+  auto& b = *st.flags.backoff;
+  if (std::chrono::steady_clock::now() - c.started_at >= b.reset_after)
+    c.backoff_step = 0;
+  double base = static_cast<double>(b.min.count());
+  for (std::uint32_t i = 0; i < c.backoff_step && base < static_cast<double>(b.max.count()); ++i)
+    base *= 2;
+  base = std::min(base, static_cast<double>(b.max.count()));
+  ++c.backoff_step;
+  std::uniform_real_distribution<double> noise(0.0, std::max(0.0, b.random_factor));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(base * (1.0 + noise(st.random))));
 }
 
 // OTP 24 auto_shutdown: a significant child ended by itself for good.
@@ -307,6 +337,13 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
     return;
   }
   auto pos = static_cast<std::size_t>(c - st.children.data());
+  auto delay = backoff_delay(self, *c);
+  if (st.flags.strategy == restart_strategy::one_for_one && delay.count() > 0) {
+    st.log->info("restarting child \"{}\" in {} ms (backoff)", id, delay.count());
+    c->restart_pending = true;
+    caf::delayed_anon_send(caf::actor{self}, delay, backoff_atom::value, id);
+    return;
+  }
   if (st.flags.strategy == restart_strategy::one_for_one) {
     ++c->restarts;
     caf::error failure;
@@ -317,6 +354,7 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
   // one_for_all: every child; rest_for_one: this one and those started after it.
   std::size_t first = st.flags.strategy == restart_strategy::one_for_all ? 0 : pos;
   st.now = phase::restarting;
+  st.group_delay = delay;
   st.restart_group.clear();
   st.stop_queue.clear();
   for (std::size_t i = first; i < st.children.size(); ++i)
@@ -406,7 +444,7 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
     return {};
   }
   for (auto& spec : opts.children) {
-    st.children.push_back(child{spec, {}, 0, false, false, {}});
+    st.children.push_back(child{spec, {}, 0, false, false, {}, false, 0, {}});
     caf::error failure;
     if (!start_child(self, st.children.back(), &failure)) {
       // OTP: a child that fails to start at init fails the supervisor.
@@ -426,6 +464,19 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       c->killed = true;
       self->send_exit(c->actor, caf::exit_reason::kill);
     },
+    [self](backoff_atom, const std::string& id) {
+      auto* c = find(self, id);
+      if (self->state.now != phase::running || c == nullptr || !c->restart_pending || c->actor)
+        return; // stopped, removed or restarted by request meanwhile
+      ++c->restarts;
+      caf::error failure;
+      if (!start_child(self, *c, &failure))
+        restart_failed(self, id, std::move(failure));
+    },
+    [self](backoff_group_atom) {
+      if (self->state.now == phase::restarting && self->state.stop_queue.empty())
+        restart_group_now(self);
+    },
     [self](retry_atom, const std::string& id, const caf::error& failure) {
       if (self->state.now == phase::running)
         handle_exit(self, id, failure);
@@ -438,7 +489,7 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
         return err;
       if (find(self, spec.id) != nullptr)
         return make_error(errc::in_use, "a child with id \"" + spec.id + "\" exists already");
-      st.children.push_back(child{std::move(spec), {}, 0, false, false, {}});
+      st.children.push_back(child{std::move(spec), {}, 0, false, false, {}, false, 0, {}});
       caf::error failure;
       if (!start_child(self, st.children.back(), &failure)) {
         st.children.pop_back();
@@ -450,6 +501,7 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       auto* c = find(self, id);
       if (c == nullptr)
         return make_error(errc::not_found, "no child with id \"" + id + "\"");
+      c->restart_pending = false;
       // Not part of a restart any more.
       auto& g = self->state.restart_group;
       g.erase(std::remove(g.begin(), g.end(), id), g.end());
@@ -517,6 +569,10 @@ caf::error validate(const supervisor_flags& flags) {
   if (flags.period.count() <= 0)
     return supervisor_error(supervisor_errc::bad_request,
                             "invalid restart period " + std::to_string(flags.period.count()) + " ms (must be > 0)");
+  if (flags.backoff && (flags.backoff->min.count() <= 0 || flags.backoff->max < flags.backoff->min ||
+                        flags.backoff->random_factor < 0))
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid restart backoff (need 0 < min <= max and random_factor >= 0)");
   return {};
 }
 

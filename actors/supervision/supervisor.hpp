@@ -62,6 +62,18 @@ enum class auto_shutdown : std::uint8_t {
   all_significant, // ... the last running significant child to end
 };
 
+// Restart backoff (as Akka's BackoffSupervisor): the n-th consecutive
+// restart of a child (n = 0, 1, ...) waits min * 2^n, at most max, times
+// 1 + a random part up to random_factor. The count starts again once the
+// child has run for reset_after. Restart intensity still applies (a restart
+// counts when the child exits, not when it starts again).
+struct restart_backoff {
+  std::chrono::milliseconds min{100};
+  std::chrono::milliseconds max{10000};
+  double random_factor = 0.2;
+  std::chrono::milliseconds reset_after{10000};
+};
+
 struct supervisor_flags {
   restart_strategy strategy = restart_strategy::one_for_one;
   int intensity = 3;                      // at most this many restarts (>= 0) ...
@@ -70,6 +82,7 @@ struct supervisor_flags {
   // supervisor, and not to be restarted), the supervisor shuts down if this
   // says so. With never, a significant child is invalid.
   auto_shutdown shutdown_on = auto_shutdown::never;
+  std::optional<restart_backoff> backoff; // none: restart at once (OTP)
 };
 
 // What the supervisor tells its observer (for logs, demos and tests).
@@ -89,11 +102,13 @@ struct supervisor_event {
   std::string child;
   caf::actor_addr actor;
   std::string reason;
+  std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now(); // when it happened
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, supervisor_event& x) {
   auto k = static_cast<std::uint8_t>(x.kind);
-  return f(caf::meta::type_name("supervisor_event"), k, x.child, x.actor, x.reason);
+  auto at = static_cast<std::int64_t>(x.at.time_since_epoch().count());
+  return f(caf::meta::type_name("supervisor_event"), k, x.child, x.actor, x.reason, at);
 }
 
 struct child_info {
