@@ -481,6 +481,44 @@ TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
   EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
 }
 
+// A pool of workers that each take 300 ms to leave: stopped all at once,
+// the pool is down well before five sequential stops (1500 ms) would be.
+TEST_F(supervisor_test, simple_one_for_one_pool_starts_many_from_one_spec_and_stops_them_in_parallel) {
+  worker_options slow;
+  slow.exit_delay = std::chrono::milliseconds(300);
+  start({restart_strategy::simple_one_for_one, 5, std::chrono::seconds(5)},
+        {worker_spec("w", restart_type::permanent, slow)});
+  EXPECT_EQ(counts().specs, 0u);
+  std::vector<caf::actor> pool;
+  for (int i = 0; i < 5; ++i)
+    (*self)->request(sup, test::timeout, pool_start_atom::value)
+      .receive([&](caf::actor& a) { pool.push_back(a); }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  ASSERT_EQ(pool.size(), 5u);
+  EXPECT_EQ(events(5), (std::vector<std::string>{"started:w#1", "started:w#2", "started:w#3", "started:w#4",
+                                                 "started:w#5"}));
+  // One of them crashes: only it is restarted.
+  (*self)->send_exit(pool[2], crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:w#3", "started:w#3"}));
+  EXPECT_EQ(counts().active, 5u);
+  auto t0 = std::chrono::steady_clock::now();
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  std::vector<supervisor_event> stopped;
+  for (int i = 0; i < 5; ++i)
+    stopped.push_back(next_event());
+  for (auto& e : stopped)
+    EXPECT_EQ(e.kind, kind::terminated) << e.child;
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(stopped.back().at - t0);
+  EXPECT_GE(took.count(), 290);
+  EXPECT_LT(took.count(), 1200) << "stopped one after the other";
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, simple_one_for_one_needs_exactly_one_spec) {
+  auto text = rejected({restart_strategy::simple_one_for_one, 5, std::chrono::seconds(5)},
+                       {worker_spec("a"), worker_spec("b")});
+  EXPECT_NE(text.find("exactly one child spec"), std::string::npos) << text;
+}
+
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
   start({restart_strategy::one_for_one, 5, std::chrono::seconds(5)},
         {worker_spec("a"), worker_spec("b"), worker_spec("c")});

@@ -86,6 +86,8 @@ struct supervisor_state {
   std::chrono::milliseconds group_delay{0}; // backoff before the group starts again
   std::vector<std::pair<std::string, caf::error>> deferred_exits;
   std::shared_ptr<spdlog::logger> log;
+  std::optional<child_spec> pool_template; // simple_one_for_one
+  std::uint64_t pool_next = 1;
   std::mt19937 random{std::random_device{}()};
 
   // The supervisor ended without stopping its children (killed, or an
@@ -195,9 +197,23 @@ void stop_child(sup self, child& c) {
 
 void finish_stop_queue(sup self);
 
-// Stops the queued children one at a time, reverse start order (OTP).
+// Stops the queued children one at a time, reverse start order (OTP); a
+// pool's all at once.
 void advance_stop_queue(sup self) {
   auto& q = self->state.stop_queue;
+  if (self->state.pool_template) {
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [&](const std::string& id) {
+                             auto* c = find(self, id);
+                             return c == nullptr || !c->actor;
+                           }),
+            q.end());
+    for (auto& id : q)
+      stop_child(self, *find(self, id)); // no-op if it is stopping already
+    if (q.empty())
+      finish_stop_queue(self);
+    return;
+  }
   while (!q.empty()) {
     auto* c = find(self, q.front());
     if (c == nullptr || !c->actor) {
@@ -338,13 +354,15 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
   }
   auto pos = static_cast<std::size_t>(c - st.children.data());
   auto delay = backoff_delay(self, *c);
-  if (st.flags.strategy == restart_strategy::one_for_one && delay.count() > 0) {
+  bool single = st.flags.strategy == restart_strategy::one_for_one ||
+                st.flags.strategy == restart_strategy::simple_one_for_one;
+  if (single && delay.count() > 0) {
     st.log->info("restarting child \"{}\" in {} ms (backoff)", id, delay.count());
     c->restart_pending = true;
     caf::delayed_anon_send(caf::actor{self}, delay, backoff_atom::value, id);
     return;
   }
-  if (st.flags.strategy == restart_strategy::one_for_one) {
+  if (single) {
     ++c->restarts;
     caf::error failure;
     if (!start_child(self, *c, &failure))
@@ -443,7 +461,9 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
     self->quit(std::move(err));
     return {};
   }
-  for (auto& spec : opts.children) {
+  if (st.flags.strategy == restart_strategy::simple_one_for_one)
+    st.pool_template = opts.children.front(); // started on request only
+  for (auto& spec : st.pool_template ? std::vector<child_spec>{} : opts.children) {
     st.children.push_back(child{spec, {}, 0, false, false, {}, false, 0, {}});
     caf::error failure;
     if (!start_child(self, st.children.back(), &failure)) {
@@ -481,8 +501,25 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       if (self->state.now == phase::running)
         handle_exit(self, id, failure);
     },
+    [self](pool_start_atom) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      if (!st.pool_template)
+        return make_error(errc::bad_input, "not a simple_one_for_one supervisor");
+      if (st.now == phase::shutting_down)
+        return make_error(errc::closing, "the supervisor is shutting down");
+      st.children.push_back(child{*st.pool_template, {}, 0, false, false, {}, false, 0, {}});
+      st.children.back().spec.id += "#" + std::to_string(st.pool_next++);
+      caf::error failure;
+      if (!start_child(self, st.children.back(), &failure)) {
+        st.children.pop_back();
+        return failure;
+      }
+      return st.children.back().actor;
+    },
     [self](start_child_atom, child_spec& spec) -> caf::result<caf::actor> {
       auto& st = self->state;
+      if (st.pool_template)
+        return make_error(errc::bad_input, "a simple_one_for_one supervisor starts children from its template");
       if (st.now == phase::shutting_down)
         return make_error(errc::closing, "the supervisor is shutting down");
       if (auto err = validate(st.flags, spec))
@@ -606,6 +643,9 @@ caf::error validate(const supervisor_flags& flags, const child_spec& spec) {
 caf::error validate(const supervisor_options& opts) {
   if (auto err = validate(opts.flags))
     return err;
+  if (opts.flags.strategy == restart_strategy::simple_one_for_one && opts.children.size() != 1)
+    return supervisor_error(supervisor_errc::bad_request, "simple_one_for_one needs exactly one child spec (got " +
+                                                            std::to_string(opts.children.size()) + ")");
   for (std::size_t i = 0; i < opts.children.size(); ++i) {
     if (auto err = validate(opts.flags, opts.children[i]))
       return err;

@@ -25,7 +25,11 @@
 
 namespace iocaf {
 
-enum class restart_strategy : std::uint8_t { one_for_one, one_for_all, rest_for_one };
+// simple_one_for_one (OTP): a dynamic pool. The options hold exactly one
+// spec, a template: no child starts at first; each (pool_start_atom) request
+// starts one more from it (id "<template id>#<n>"), restarted one_for_one;
+// on shutdown all are stopped at once, each within its shutdown time.
+enum class restart_strategy : std::uint8_t { one_for_one, one_for_all, rest_for_one, simple_one_for_one };
 enum class restart_type : std::uint8_t {
   permanent, // always restarted
   transient, // restarted only after an abnormal exit (not normal, not user_shutdown)
@@ -165,6 +169,8 @@ using restart_child_atom = caf::atom_constant<caf::atom("restart_ch")>;
 using delete_child_atom = caf::atom_constant<caf::atom("delete_ch")>;
 using which_child_atom = caf::atom_constant<caf::atom("which_ch")>;
 using count_child_atom = caf::atom_constant<caf::atom("count_ch")>;
+//   (pool_start_atom)                    -> caf::actor: simple_one_for_one only, a new child from the template
+using pool_start_atom = caf::atom_constant<caf::atom("pool_start")>;
 
 // The supervisor's own exit reasons (besides the one it was stopped with).
 constexpr caf::atom_value supervisor_error_category = caf::atom("supervisor");
