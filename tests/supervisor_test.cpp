@@ -123,12 +123,400 @@ protected:
     return reason;
   }
 
+  // Starts a supervisor with invalid options: it must exit with a
+  // bad_request error before starting any child. Returns the error's text.
+  std::string rejected(supervisor_flags flags, std::vector<child_spec> children) {
+    start(flags, std::move(children));
+    std::vector<std::string> started;
+    caf::error reason;
+    bool got = false;
+    while (!got) {
+      bool timed_out = false;
+      (*self)->receive(
+        [&](caf::down_msg& dm) {
+          if (dm.source == sup.address()) {
+            got = true;
+            reason = dm.reason;
+          }
+        },
+        [&](supervisor_event& e) { started.push_back(std::string(to_string(e.kind)) + ":" + e.child); },
+        caf::after(test::timeout) >> [&] { timed_out = true; });
+      if (timed_out) {
+        ADD_FAILURE() << "the supervisor did not exit";
+        break;
+      }
+    }
+    sup = nullptr;
+    EXPECT_TRUE(started.empty()) << "started children: " << started.front();
+    EXPECT_EQ(reason.category(), supervisor_error_category) << describe(reason);
+    EXPECT_EQ(reason.code(), static_cast<std::uint8_t>(supervisor_errc::bad_request)) << describe(reason);
+    return supervisor_error_text(reason);
+  }
+
+  // A request answered with caf::unit; the error if it failed.
+  template <class... Ts>
+  caf::error call(Ts... xs) {
+    caf::error out;
+    (*self)->request(sup, test::timeout, xs...).receive([] {}, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  caf::expected<caf::actor> restart(const std::string& id) {
+    caf::expected<caf::actor> out = caf::sec::invalid_argument;
+    (*self)->request(sup, test::timeout, restart_child_atom::value, id)
+      .receive([&](caf::actor& a) { out = a; }, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  child_counts counts() {
+    child_counts n;
+    (*self)->request(sup, test::timeout, count_child_atom::value)
+      .receive([&](child_counts& c) { n = c; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    return n;
+  }
+
   std::unique_ptr<caf::scoped_actor> self;
   caf::actor sup;
 };
 
 caf::error crash_reason() {
   return make_error(errc::bad_input, "test crash");
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_duplicate_ids) {
+  auto text = rejected({}, {worker_spec("a"), worker_spec("b"), worker_spec("a")});
+  EXPECT_NE(text.find("duplicate child id \"a\""), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_negative_intensity) {
+  auto text = rejected({restart_strategy::one_for_one, -1, std::chrono::seconds(5)}, {worker_spec("a")});
+  EXPECT_NE(text.find("intensity -1"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_non_positive_period) {
+  auto text = rejected({restart_strategy::one_for_one, 3, std::chrono::milliseconds(0)}, {worker_spec("a")});
+  EXPECT_NE(text.find("period 0 ms"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_significant_permanent_child) {
+  auto bad = worker_spec("b");
+  bad.significant = true;
+  auto text = rejected({}, {worker_spec("a"), bad});
+  EXPECT_NE(text.find("\"b\": a permanent child cannot be significant"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_empty_id) {
+  auto text = rejected({}, {worker_spec("a"), worker_spec("")});
+  EXPECT_NE(text.find("empty id"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_missing_start_function) {
+  auto bad = worker_spec("b");
+  bad.start = nullptr;
+  auto text = rejected({}, {worker_spec("a"), bad});
+  EXPECT_NE(text.find("\"b\": no start function"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, child_spec_validation_rejects_invalid_dynamic_child) {
+  start({}, {worker_spec("a")});
+  events(1);
+  auto bad = worker_spec("t", restart_type::permanent);
+  bad.significant = true;
+  (*self)->request(sup, test::timeout, start_child_atom::value, bad)
+    .receive([](caf::actor&) { ADD_FAILURE() << "invalid spec accepted"; },
+             [](caf::error& e) {
+               EXPECT_NE(supervisor_error_text(e).find("cannot be significant"), std::string::npos) << describe(e);
+             });
+  EXPECT_EQ(children().size(), 1u);
+}
+
+TEST_F(supervisor_test, terminate_child_keeps_spec) {
+  start({}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto b = child_actor("b");
+  (*self)->monitor(b);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  EXPECT_EQ(wait_down(b), caf::exit_reason::user_shutdown);
+  auto list = children();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].id, "b");
+  EXPECT_FALSE(list[1].actor);
+  // Terminating a stopped child is fine (OTP: ok).
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+}
+
+TEST_F(supervisor_test, terminate_child_drops_a_temporary_spec) {
+  start({}, {worker_spec("a"), worker_spec("t", restart_type::temporary)});
+  events(2);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("t")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:t"}));
+  ASSERT_EQ(children().size(), 1u);
+}
+
+TEST_F(supervisor_test, restart_child_starts_a_stopped_kept_child) {
+  start({}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto b = child_actor("b");
+  auto running = restart("b");
+  ASSERT_FALSE(running);
+  EXPECT_TRUE(is(running.error(), errc::in_use)) << describe(running.error());
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  auto b2 = restart("b");
+  ASSERT_TRUE(b2) << describe(b2.error());
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:b"}));
+  EXPECT_NE(*b2, b);
+  EXPECT_EQ(child_actor("b"), *b2);
+  auto missing = restart("nope");
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(is(missing.error(), errc::not_found)) << describe(missing.error());
+  // A restarted child is supervised as before: its crash restarts it.
+  (*self)->send_exit(*b2, crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:b", "started:b"}));
+}
+
+TEST_F(supervisor_test, delete_child_only_when_not_running) {
+  start({}, {worker_spec("a"), worker_spec("b")});
+  events(2);
+  auto err = call(delete_child_atom::value, std::string("b"));
+  EXPECT_TRUE(is(err, errc::in_use)) << describe(err);
+  EXPECT_EQ(children().size(), 2u);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  EXPECT_FALSE(call(delete_child_atom::value, std::string("b")));
+  auto list = children();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].id, "a");
+  auto gone = restart("b");
+  ASSERT_FALSE(gone);
+  EXPECT_TRUE(is(gone.error(), errc::not_found)) << describe(gone.error());
+  err = call(delete_child_atom::value, std::string("b"));
+  EXPECT_TRUE(is(err, errc::not_found)) << describe(err);
+}
+
+TEST_F(supervisor_test, count_children) {
+  auto sub = worker_spec("sub"); // counted by its declared type
+  sub.type = child_type::supervisor;
+  start({}, {worker_spec("a"), worker_spec("b"), sub});
+  events(3);
+  auto n = counts();
+  EXPECT_EQ(n.specs, 3u);
+  EXPECT_EQ(n.active, 3u);
+  EXPECT_EQ(n.workers, 2u);
+  EXPECT_EQ(n.supervisors, 1u);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("b")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:b"}));
+  n = counts();
+  EXPECT_EQ(n.specs, 3u);
+  EXPECT_EQ(n.active, 2u);
+  EXPECT_EQ(n.workers, 2u);
+}
+
+TEST_F(supervisor_test, which_children_reports_id_actor_and_type) {
+  auto sub = worker_spec("sub");
+  sub.type = child_type::supervisor;
+  start({}, {worker_spec("a"), sub});
+  events(2);
+  EXPECT_FALSE(call(term_child_atom::value, std::string("a")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:a"}));
+  auto list = children();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "a");
+  EXPECT_FALSE(list[0].actor);
+  EXPECT_EQ(list[0].type, child_type::worker);
+  EXPECT_EQ(list[1].id, "sub");
+  EXPECT_TRUE(list[1].actor);
+  EXPECT_EQ(list[1].type, child_type::supervisor);
+}
+
+TEST_F(supervisor_test, shutdown_defaults_follow_otp) {
+  child_spec w = worker_spec("w");
+  w.shutdown.reset();
+  EXPECT_EQ(effective_shutdown(w), std::chrono::milliseconds(5000));
+  auto s = supervisor_child("s", {});
+  EXPECT_EQ(s.type, child_type::supervisor);
+  EXPECT_EQ(effective_shutdown(s), shutdown_infinity);
+  s.shutdown = std::chrono::milliseconds(100);
+  EXPECT_EQ(effective_shutdown(s), std::chrono::milliseconds(100));
+}
+
+// top: w1, mid; mid: w2, bottom; bottom: w3, w4 -- all reporting to one
+// observer. Started depth first, stopped in exactly the reverse order.
+TEST_F(supervisor_test, three_level_tree_shuts_down_in_reverse_start_order) {
+  worker_options slow; // the deepest child takes its time: the levels above wait (infinity)
+  slow.exit_delay = std::chrono::milliseconds(100);
+  supervisor_options bottom;
+  bottom.children = {worker_spec("w3"), worker_spec("w4", restart_type::permanent, slow)};
+  bottom.observer = caf::actor{*self};
+  supervisor_options mid;
+  mid.children = {worker_spec("w2"), supervisor_child("bottom", bottom)};
+  mid.observer = caf::actor{*self};
+  start({}, {worker_spec("w1"), supervisor_child("mid", mid)});
+  // The levels start concurrently: check the order within each level.
+  std::vector<std::string> started = events(6);
+  auto pos = [&](const std::string& e) { return std::find(started.begin(), started.end(), e) - started.begin(); };
+  for (auto e : {"started:w1", "started:mid", "started:w2", "started:bottom", "started:w3", "started:w4"})
+    EXPECT_LT(pos(e), 6) << e;
+  EXPECT_LT(pos("started:w1"), pos("started:mid"));
+  EXPECT_LT(pos("started:w2"), pos("started:bottom"));
+  EXPECT_LT(pos("started:w3"), pos("started:w4"));
+  auto n = counts();
+  EXPECT_EQ(n.supervisors, 1u);
+  EXPECT_EQ(n.workers, 1u);
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  EXPECT_EQ(events(6), (std::vector<std::string>{"terminated:w4", "terminated:w3", "terminated:bottom",
+                                                 "terminated:w2", "terminated:mid", "terminated:w1"}));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+child_spec significant_spec(std::string id, restart_type r) {
+  auto s = worker_spec(std::move(id), r);
+  s.significant = true;
+  return s;
+}
+
+supervisor_flags auto_shutdown_flags(auto_shutdown a) {
+  supervisor_flags f;
+  f.intensity = 5;
+  f.shutdown_on = a;
+  return f;
+}
+
+TEST_F(supervisor_test, significant_child_any_significant_auto_shutdown) {
+  start(auto_shutdown_flags(auto_shutdown::any_significant),
+        {worker_spec("a"), significant_spec("s1", restart_type::transient),
+         significant_spec("s2", restart_type::transient)});
+  events(3);
+  // Stopped by the supervisor: not an auto shutdown (OTP).
+  EXPECT_FALSE(call(term_child_atom::value, std::string("s2")));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:s2"}));
+  // An abnormal exit of a transient child is restarted, not an end.
+  (*self)->send_exit(child_actor("s1"), crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:s1", "started:s1"}));
+  EXPECT_EQ(counts().active, 2u);
+  // A normal exit is its end: the supervisor stops the others and exits.
+  (*self)->send(child_actor("s1"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(3), (std::vector<std::string>{"exited:s1", "auto_shutdown:s1", "terminated:a"}));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, significant_child_all_significant_auto_shutdown) {
+  start(auto_shutdown_flags(auto_shutdown::all_significant),
+        {worker_spec("a"), significant_spec("s1", restart_type::transient),
+         significant_spec("t", restart_type::temporary)});
+  events(3);
+  (*self)->send(child_actor("s1"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:s1"}));
+  EXPECT_EQ(counts().active, 2u); // t still runs: the supervisor goes on
+  // A temporary child ends for good whatever its reason: the last one.
+  (*self)->send_exit(child_actor("t"), crash_reason());
+  EXPECT_EQ(events(3), (std::vector<std::string>{"exited:t", "auto_shutdown:t", "terminated:a"}));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, significant_child_never_auto_shutdown_rejects_significant_children) {
+  auto text = rejected(auto_shutdown_flags(auto_shutdown::never),
+                       {worker_spec("a"), significant_spec("s", restart_type::transient)});
+  EXPECT_NE(text.find("\"s\": a significant child needs auto_shutdown"), std::string::npos) << text;
+}
+
+TEST_F(supervisor_test, significant_child_never_auto_shutdown_keeps_running_after_ends) {
+  start(auto_shutdown_flags(auto_shutdown::never),
+        {worker_spec("a"), worker_spec("tr", restart_type::transient), worker_spec("t", restart_type::temporary)});
+  events(3);
+  (*self)->send(child_actor("tr"), crash_atom::value, caf::make_error(caf::exit_reason::normal));
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:tr"}));
+  (*self)->send_exit(child_actor("t"), crash_reason());
+  EXPECT_EQ(events(1), (std::vector<std::string>{"exited:t"}));
+  auto n = counts();
+  EXPECT_EQ(n.specs, 2u);
+  EXPECT_EQ(n.active, 1u);
+}
+
+// A child that dies as soon as it starts, under backoff: the gap between
+// each exit and the next start is min * 2^n, capped at max, times at most
+// 1 + random_factor; and the restarts still count for the intensity.
+TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
+  restart_backoff b;
+  b.min = std::chrono::milliseconds(20);
+  b.max = std::chrono::milliseconds(200);
+  b.random_factor = 0.5;
+  supervisor_flags f{restart_strategy::one_for_one, 6, std::chrono::seconds(60)};
+  f.backoff = b;
+  child_spec looping;
+  looping.id = "loop";
+  looping.start = [](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->quit(crash_reason());
+      return {};
+    });
+  };
+  start(f, {looping});
+  std::vector<supervisor_event> evs;
+  for (int i = 0; i < 15; ++i)
+    evs.push_back(next_event());
+  std::vector<std::string> names;
+  for (auto& e : evs)
+    names.push_back(std::string(to_string(e.kind)) + ":" + e.child);
+  std::vector<std::string> expected{"started:loop"};
+  for (int i = 0; i < 6; ++i) {
+    expected.push_back("exited:loop");
+    expected.push_back("started:loop");
+  }
+  expected.push_back("exited:loop");
+  expected.push_back("gave_up:loop");
+  ASSERT_EQ(names, expected);
+  using ms = std::chrono::duration<double, std::milli>;
+  double previous = 0;
+  for (int n = 0; n < 6; ++n) {
+    double gap = ms(evs[2 + 2 * n].at - evs[1 + 2 * n].at).count();
+    double base = std::min(20.0 * (1 << n), 200.0);
+    EXPECT_GE(gap, base - 1.0) << "restart " << n; // a timer may round down by a tick
+    EXPECT_LE(gap, base * 1.5 + 100.0) << "restart " << n;
+    if (n > 0 && n < 4) // doubling beats the random part until the cap
+      EXPECT_GT(gap, previous) << "restart " << n;
+    previous = gap;
+  }
+  EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
+}
+
+// A pool of workers that each take 300 ms to leave: stopped all at once,
+// the pool is down well before five sequential stops (1500 ms) would be.
+TEST_F(supervisor_test, simple_one_for_one_pool_starts_many_from_one_spec_and_stops_them_in_parallel) {
+  worker_options slow;
+  slow.exit_delay = std::chrono::milliseconds(300);
+  start({restart_strategy::simple_one_for_one, 5, std::chrono::seconds(5)},
+        {worker_spec("w", restart_type::permanent, slow)});
+  EXPECT_EQ(counts().specs, 0u);
+  std::vector<caf::actor> pool;
+  for (int i = 0; i < 5; ++i)
+    (*self)->request(sup, test::timeout, pool_start_atom::value)
+      .receive([&](caf::actor& a) { pool.push_back(a); }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  ASSERT_EQ(pool.size(), 5u);
+  EXPECT_EQ(events(5), (std::vector<std::string>{"started:w#1", "started:w#2", "started:w#3", "started:w#4",
+                                                 "started:w#5"}));
+  // One of them crashes: only it is restarted.
+  (*self)->send_exit(pool[2], crash_reason());
+  EXPECT_EQ(events(2), (std::vector<std::string>{"exited:w#3", "started:w#3"}));
+  EXPECT_EQ(counts().active, 5u);
+  auto t0 = std::chrono::steady_clock::now();
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  std::vector<supervisor_event> stopped;
+  for (int i = 0; i < 5; ++i)
+    stopped.push_back(next_event());
+  for (auto& e : stopped)
+    EXPECT_EQ(e.kind, kind::terminated) << e.child;
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(stopped.back().at - t0);
+  EXPECT_GE(took.count(), 290);
+  EXPECT_LT(took.count(), 1200) << "stopped one after the other";
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
+TEST_F(supervisor_test, simple_one_for_one_needs_exactly_one_spec) {
+  auto text = rejected({restart_strategy::simple_one_for_one, 5, std::chrono::seconds(5)},
+                       {worker_spec("a"), worker_spec("b")});
+  EXPECT_NE(text.find("exactly one child spec"), std::string::npos) << text;
 }
 
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
@@ -182,6 +570,8 @@ TEST_F(supervisor_test, restart_types_follow_otp) {
   EXPECT_FALSE(child_actor("trans"));
   // ... but an abnormal one is restarted
   (*self)->request(sup, test::timeout, term_child_atom::value, std::string("trans")).receive([] {}, [](caf::error&) {});
+  (*self)->request(sup, test::timeout, delete_child_atom::value, std::string("trans"))
+    .receive([] {}, [](caf::error& e) { ADD_FAILURE() << describe(e); });
   caf::actor trans;
   (*self)->request(sup, test::timeout, start_child_atom::value, worker_spec("trans", restart_type::transient))
     .receive([&](caf::actor& a) { trans = a; }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
@@ -271,6 +661,8 @@ TEST_F(supervisor_test, dynamic_children) {
   EXPECT_TRUE(removed);
   EXPECT_EQ(events(1), (std::vector<std::string>{"terminated:d"}));
   wait_down(d);
+  (*self)->request(sup, test::timeout, delete_child_atom::value, std::string("d"))
+    .receive([] {}, [](caf::error& e) { ADD_FAILURE() << describe(e); });
   auto list = children();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].id, "a");

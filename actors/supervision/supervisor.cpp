@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <random>
 
 namespace iocaf {
 
@@ -17,8 +18,13 @@ const char* to_string(supervisor_event_kind k) {
     case supervisor_event_kind::killed: return "killed";
     case supervisor_event_kind::start_failed: return "start_failed";
     case supervisor_event_kind::gave_up: return "gave_up";
+    case supervisor_event_kind::auto_shutdown: return "auto_shutdown";
   }
   return "?";
+}
+
+const char* to_string(child_type t) {
+  return t == child_type::supervisor ? "supervisor" : "worker";
 }
 
 namespace {
@@ -26,6 +32,8 @@ namespace {
 // Self-sent timers and retries (anonymous: nothing to answer).
 using shutdown_timeout_atom = caf::atom_constant<caf::atom("sup_kill")>;
 using retry_atom = caf::atom_constant<caf::atom("sup_retry")>;
+using backoff_atom = caf::atom_constant<caf::atom("sup_boff")>;       // restart one child now
+using backoff_group_atom = caf::atom_constant<caf::atom("sup_boffg")>; // restart the group now
 
 caf::error supervisor_error(supervisor_errc code, std::string text) {
   return caf::error{static_cast<std::uint8_t>(code), supervisor_error_category, caf::make_message(std::move(text))};
@@ -56,8 +64,10 @@ struct child {
   std::uint32_t restarts = 0;
   bool terminating = false; // the supervisor asked it to stop
   bool killed = false;      // ... and had to kill it
-  bool remove_after = false;// term_child: forget the spec once it is gone
-  std::vector<caf::response_promise> on_removed;
+  std::vector<caf::response_promise> on_stopped; // term_child requests
+  bool restart_pending = false; // a backoff restart is scheduled
+  std::uint32_t backoff_step = 0;
+  std::chrono::steady_clock::time_point started_at;
 };
 
 enum class phase { running, restarting, shutting_down };
@@ -73,8 +83,12 @@ struct supervisor_state {
   // the ones to start again when that is done (ids, in start order).
   std::deque<std::string> stop_queue;
   std::vector<std::string> restart_group;
+  std::chrono::milliseconds group_delay{0}; // backoff before the group starts again
   std::vector<std::pair<std::string, caf::error>> deferred_exits;
   std::shared_ptr<spdlog::logger> log;
+  std::optional<child_spec> pool_template; // simple_one_for_one
+  std::uint64_t pool_next = 1;
+  std::mt19937 random{std::random_device{}()};
 
   // The supervisor ended without stopping its children (killed, or an
   // exception): none may outlive it. CAF destroys the state whenever the
@@ -140,6 +154,8 @@ bool start_child(sup self, child& c, caf::error* failure = nullptr) {
     return false;
   }
   c.actor = std::move(*a);
+  c.started_at = std::chrono::steady_clock::now();
+  c.restart_pending = false;
   c.terminating = false;
   c.killed = false;
   // Monitored, not linked: CAF sends exit_reason::kill over a link unchanged
@@ -168,20 +184,36 @@ void stop_child(sup self, child& c) {
   if (!c.actor || c.terminating)
     return;
   c.terminating = true;
-  if (c.spec.shutdown.count() <= 0) {
+  auto limit = effective_shutdown(c.spec);
+  if (limit.count() <= 0) {
     c.killed = true;
     self->send_exit(c.actor, caf::exit_reason::kill);
     return;
   }
   self->send_exit(c.actor, caf::exit_reason::user_shutdown);
-  caf::delayed_anon_send(caf::actor{self}, c.spec.shutdown, shutdown_timeout_atom::value, c.actor.address());
+  if (limit != shutdown_infinity)
+    caf::delayed_anon_send(caf::actor{self}, limit, shutdown_timeout_atom::value, c.actor.address());
 }
 
 void finish_stop_queue(sup self);
 
-// Stops the queued children one at a time, reverse start order (OTP).
+// Stops the queued children one at a time, reverse start order (OTP); a
+// pool's all at once.
 void advance_stop_queue(sup self) {
   auto& q = self->state.stop_queue;
+  if (self->state.pool_template) {
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [&](const std::string& id) {
+                             auto* c = find(self, id);
+                             return c == nullptr || !c->actor;
+                           }),
+            q.end());
+    for (auto& id : q)
+      stop_child(self, *find(self, id)); // no-op if it is stopping already
+    if (q.empty())
+      finish_stop_queue(self);
+    return;
+  }
   while (!q.empty()) {
     auto* c = find(self, q.front());
     if (c == nullptr || !c->actor) {
@@ -225,7 +257,10 @@ void finish_stop_queue(sup self) {
     st.log->info("all children stopped; supervisor exits: {}", reason_text(st.exit_reason));
     self->quit(st.exit_reason);
   } else if (st.now == phase::restarting) {
-    restart_group_now(self);
+    if (st.group_delay.count() > 0)
+      caf::delayed_anon_send(caf::actor{self}, st.group_delay, backoff_group_atom::value);
+    else
+      restart_group_now(self);
   }
 }
 
@@ -237,11 +272,13 @@ void on_terminated(sup self, child& c) {
   c.actor = nullptr;
   c.terminating = false;
   std::string id = c.spec.id;
-  if (c.remove_after) {
-    for (auto& rp : c.on_removed)
-      rp.deliver(caf::unit);
+  auto stopped = std::move(c.on_stopped);
+  c.on_stopped.clear();
+  // OTP: a terminated child's spec is kept, except a temporary child's.
+  if (!stopped.empty() && c.spec.restart == restart_type::temporary)
     st.children.erase(st.children.begin() + (&c - st.children.data()));
-  }
+  for (auto& rp : stopped)
+    rp.deliver(caf::unit);
   auto& q = st.stop_queue;
   bool was_front = !q.empty() && q.front() == id;
   q.erase(std::remove(q.begin(), q.end(), id), q.end());
@@ -256,7 +293,38 @@ bool note_restart(sup self) {
   st.restarts.push_back(now);
   while (!st.restarts.empty() && st.restarts.front() < now - st.flags.period)
     st.restarts.pop_front();
-  return st.restarts.size() <= st.flags.intensity;
+  return st.restarts.size() <= static_cast<std::size_t>(st.flags.intensity);
+}
+
+// The backoff before restarting this child (advancing its step), or zero.
+std::chrono::milliseconds backoff_delay(sup self, child& c) {
+  auto& st = self->state;
+  if (!st.flags.backoff)
+    return std::chrono::milliseconds(0);
+  auto& b = *st.flags.backoff;
+  if (std::chrono::steady_clock::now() - c.started_at >= b.reset_after)
+    c.backoff_step = 0;
+  double base = static_cast<double>(b.min.count());
+  for (std::uint32_t i = 0; i < c.backoff_step && base < static_cast<double>(b.max.count()); ++i)
+    base *= 2;
+  base = std::min(base, static_cast<double>(b.max.count()));
+  ++c.backoff_step;
+  std::uniform_real_distribution<double> noise(0.0, std::max(0.0, b.random_factor));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(base * (1.0 + noise(st.random))));
+}
+
+// OTP 24 auto_shutdown: a significant child ended by itself for good.
+void significant_child_ended(sup self, const std::string& id) {
+  auto& st = self->state;
+  if (st.flags.shutdown_on == auto_shutdown::never)
+    return;
+  if (st.flags.shutdown_on == auto_shutdown::all_significant)
+    for (auto& c : st.children)
+      if (c.spec.significant && c.actor)
+        return;
+  auto text = "significant child \"" + id + "\" ended";
+  emit(self, supervisor_event_kind::auto_shutdown, id, {}, text);
+  begin_shutdown(self, caf::make_error(caf::exit_reason::user_shutdown));
 }
 
 // A child left on its own (or failed to restart): apply the strategy.
@@ -266,11 +334,17 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
   if (c == nullptr)
     return;
   if (c->spec.restart == restart_type::temporary) {
+    bool significant = c->spec.significant;
     st.children.erase(st.children.begin() + (c - st.children.data()));
+    if (significant)
+      significant_child_ended(self, id);
     return;
   }
-  if (c->spec.restart == restart_type::transient && is_normal(reason))
-    return; // stays in the list, not running
+  if (c->spec.restart == restart_type::transient && is_normal(reason)) {
+    if (c->spec.significant) // stays in the list, not running
+      significant_child_ended(self, id);
+    return;
+  }
   if (!note_restart(self)) {
     auto text = "reached max restart intensity (" + std::to_string(st.flags.intensity) + " restarts in " +
                 std::to_string(st.flags.period.count()) + " ms); child \"" + id + "\" exited: " + reason_text(reason);
@@ -279,7 +353,16 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
     return;
   }
   auto pos = static_cast<std::size_t>(c - st.children.data());
-  if (st.flags.strategy == restart_strategy::one_for_one) {
+  auto delay = backoff_delay(self, *c);
+  bool single = st.flags.strategy == restart_strategy::one_for_one ||
+                st.flags.strategy == restart_strategy::simple_one_for_one;
+  if (single && delay.count() > 0) {
+    st.log->info("restarting child \"{}\" in {} ms (backoff)", id, delay.count());
+    c->restart_pending = true;
+    caf::delayed_anon_send(caf::actor{self}, delay, backoff_atom::value, id);
+    return;
+  }
+  if (single) {
     ++c->restarts;
     caf::error failure;
     if (!start_child(self, *c, &failure))
@@ -289,6 +372,7 @@ void handle_exit(sup self, const std::string& id, caf::error reason) {
   // one_for_all: every child; rest_for_one: this one and those started after it.
   std::size_t first = st.flags.strategy == restart_strategy::one_for_all ? 0 : pos;
   st.now = phase::restarting;
+  st.group_delay = delay;
   st.restart_group.clear();
   st.stop_queue.clear();
   for (std::size_t i = first; i < st.children.size(); ++i)
@@ -371,12 +455,16 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
   st.log = logger("supervisor");
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
-  for (auto& spec : opts.children) {
-    if (find(self, spec.id) != nullptr) {
-      begin_shutdown(self, supervisor_error(supervisor_errc::bad_request, "duplicate child id \"" + spec.id + "\""));
-      break;
-    }
-    st.children.push_back(child{spec, {}, 0, false, false, false, {}});
+  // Invalid options start nothing (OTP: init fails with the spec's error).
+  if (auto err = validate(opts)) {
+    st.log->error("{}", reason_text(err));
+    self->quit(std::move(err));
+    return {};
+  }
+  if (st.flags.strategy == restart_strategy::simple_one_for_one)
+    st.pool_template = opts.children.front(); // started on request only
+  for (auto& spec : st.pool_template ? std::vector<child_spec>{} : opts.children) {
+    st.children.push_back(child{spec, {}, 0, false, false, {}, false, 0, {}});
     caf::error failure;
     if (!start_child(self, st.children.back(), &failure)) {
       // OTP: a child that fails to start at init fails the supervisor.
@@ -392,21 +480,53 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       if (c == nullptr || !c->terminating)
         return;
       self->state.log->warn("child \"{}\" still running after its shutdown time ({} ms): killing it", c->spec.id,
-                            c->spec.shutdown.count());
+                            effective_shutdown(c->spec).count());
       c->killed = true;
       self->send_exit(c->actor, caf::exit_reason::kill);
+    },
+    [self](backoff_atom, const std::string& id) {
+      auto* c = find(self, id);
+      if (self->state.now != phase::running || c == nullptr || !c->restart_pending || c->actor)
+        return; // stopped, removed or restarted by request meanwhile
+      ++c->restarts;
+      caf::error failure;
+      if (!start_child(self, *c, &failure))
+        restart_failed(self, id, std::move(failure));
+    },
+    [self](backoff_group_atom) {
+      if (self->state.now == phase::restarting && self->state.stop_queue.empty())
+        restart_group_now(self);
     },
     [self](retry_atom, const std::string& id, const caf::error& failure) {
       if (self->state.now == phase::running)
         handle_exit(self, id, failure);
     },
-    [self](start_child_atom, child_spec& spec) -> caf::result<caf::actor> {
+    [self](pool_start_atom) -> caf::result<caf::actor> {
       auto& st = self->state;
+      if (!st.pool_template)
+        return make_error(errc::bad_input, "not a simple_one_for_one supervisor");
       if (st.now == phase::shutting_down)
         return make_error(errc::closing, "the supervisor is shutting down");
+      st.children.push_back(child{*st.pool_template, {}, 0, false, false, {}, false, 0, {}});
+      st.children.back().spec.id += "#" + std::to_string(st.pool_next++);
+      caf::error failure;
+      if (!start_child(self, st.children.back(), &failure)) {
+        st.children.pop_back();
+        return failure;
+      }
+      return st.children.back().actor;
+    },
+    [self](start_child_atom, child_spec& spec) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      if (st.pool_template)
+        return make_error(errc::bad_input, "a simple_one_for_one supervisor starts children from its template");
+      if (st.now == phase::shutting_down)
+        return make_error(errc::closing, "the supervisor is shutting down");
+      if (auto err = validate(st.flags, spec))
+        return err;
       if (find(self, spec.id) != nullptr)
         return make_error(errc::in_use, "a child with id \"" + spec.id + "\" exists already");
-      st.children.push_back(child{std::move(spec), {}, 0, false, false, false, {}});
+      st.children.push_back(child{std::move(spec), {}, 0, false, false, {}, false, 0, {}});
       caf::error failure;
       if (!start_child(self, st.children.back(), &failure)) {
         st.children.pop_back();
@@ -418,28 +538,123 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       auto* c = find(self, id);
       if (c == nullptr)
         return make_error(errc::not_found, "no child with id \"" + id + "\"");
-      if (!c->actor) {
-        self->state.children.erase(self->state.children.begin() + (c - self->state.children.data()));
-        return caf::unit;
-      }
-      c->remove_after = true;
+      c->restart_pending = false;
       // Not part of a restart any more.
       auto& g = self->state.restart_group;
       g.erase(std::remove(g.begin(), g.end(), id), g.end());
-      c->on_removed.push_back(self->make_response_promise());
+      if (!c->actor) {
+        if (c->spec.restart == restart_type::temporary)
+          self->state.children.erase(self->state.children.begin() + (c - self->state.children.data()));
+        return caf::unit;
+      }
+      c->on_stopped.push_back(self->make_response_promise());
       stop_child(self, *c);
       return caf::delegated<caf::unit_t>{};
+    },
+    [self](restart_child_atom, const std::string& id) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      if (st.now != phase::running)
+        return make_error(errc::closing, "the supervisor is " +
+                                           std::string(st.now == phase::restarting ? "restarting" : "shutting down"));
+      auto* c = find(self, id);
+      if (c == nullptr)
+        return make_error(errc::not_found, "no child with id \"" + id + "\"");
+      if (c->actor)
+        return make_error(errc::in_use, "child \"" + id + "\" is running");
+      caf::error failure;
+      if (!start_child(self, *c, &failure))
+        return failure;
+      return c->actor;
+    },
+    [self](delete_child_atom, const std::string& id) -> caf::result<caf::unit_t> {
+      auto& st = self->state;
+      auto* c = find(self, id);
+      if (c == nullptr)
+        return make_error(errc::not_found, "no child with id \"" + id + "\"");
+      if (c->actor)
+        return make_error(errc::in_use, "child \"" + id + "\" is running");
+      auto& g = st.restart_group;
+      if (std::find(g.begin(), g.end(), id) != g.end())
+        return make_error(errc::in_use, "child \"" + id + "\" is being restarted");
+      st.children.erase(st.children.begin() + (c - st.children.data()));
+      return caf::unit;
     },
     [self](which_child_atom) {
       std::vector<child_info> out;
       for (auto& c : self->state.children)
-        out.push_back(child_info{c.spec.id, c.actor, c.restarts});
+        out.push_back(child_info{c.spec.id, c.actor, c.spec.type, c.restarts});
       return out;
+    },
+    [self](count_child_atom) {
+      child_counts n;
+      for (auto& c : self->state.children) {
+        ++n.specs;
+        n.active += c.actor ? 1 : 0;
+        ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
+      }
+      return n;
     },
   };
 }
 
 } // namespace
+
+caf::error validate(const supervisor_flags& flags) {
+  if (flags.intensity < 0)
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid restart intensity " + std::to_string(flags.intensity) + " (must be >= 0)");
+  if (flags.period.count() <= 0)
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid restart period " + std::to_string(flags.period.count()) + " ms (must be > 0)");
+  if (flags.backoff && (flags.backoff->min.count() <= 0 || flags.backoff->max < flags.backoff->min ||
+                        flags.backoff->random_factor < 0))
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid restart backoff (need 0 < min <= max and random_factor >= 0)");
+  return {};
+}
+
+caf::error validate(const child_spec& spec) {
+  if (spec.id.empty())
+    return supervisor_error(supervisor_errc::bad_request, "invalid child spec: empty id");
+  auto bad = [&](const std::string& why) {
+    return supervisor_error(supervisor_errc::bad_request, "invalid child spec \"" + spec.id + "\": " + why);
+  };
+  if (!spec.start)
+    return bad("no start function");
+  if (spec.shutdown && spec.shutdown->count() < 0)
+    return bad("negative shutdown time");
+  if (spec.significant && spec.restart == restart_type::permanent)
+    return bad("a permanent child cannot be significant");
+  return {};
+}
+
+caf::error validate(const supervisor_flags& flags, const child_spec& spec) {
+  if (auto err = validate(flags))
+    return err;
+  if (auto err = validate(spec))
+    return err;
+  if (spec.significant && flags.shutdown_on == auto_shutdown::never)
+    return supervisor_error(supervisor_errc::bad_request,
+                            "invalid child spec \"" + spec.id +
+                              "\": a significant child needs auto_shutdown any_significant or all_significant");
+  return {};
+}
+
+caf::error validate(const supervisor_options& opts) {
+  if (auto err = validate(opts.flags))
+    return err;
+  if (opts.flags.strategy == restart_strategy::simple_one_for_one && opts.children.size() != 1)
+    return supervisor_error(supervisor_errc::bad_request, "simple_one_for_one needs exactly one child spec (got " +
+                                                            std::to_string(opts.children.size()) + ")");
+  for (std::size_t i = 0; i < opts.children.size(); ++i) {
+    if (auto err = validate(opts.flags, opts.children[i]))
+      return err;
+    for (std::size_t j = 0; j < i; ++j)
+      if (opts.children[j].id == opts.children[i].id)
+        return supervisor_error(supervisor_errc::bad_request, "duplicate child id \"" + opts.children[i].id + "\"");
+  }
+  return {};
+}
 
 std::string supervisor_error_text(const caf::error& e) {
   if (e.category() != supervisor_error_category || !e.context().match_elements<std::string>())
@@ -456,6 +671,23 @@ void configure_supervisor_errors(caf::actor_system_config& cfg) {
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_options opts) {
   return sys.spawn(supervisor, std::move(opts));
+}
+
+std::chrono::milliseconds effective_shutdown(const child_spec& spec) {
+  if (spec.shutdown)
+    return *spec.shutdown;
+  return spec.type == child_type::supervisor ? shutdown_infinity : default_worker_shutdown;
+}
+
+child_spec supervisor_child(std::string id, supervisor_options opts, restart_type restart) {
+  child_spec s;
+  s.id = std::move(id);
+  s.type = child_type::supervisor;
+  s.restart = restart;
+  s.start = [opts = std::move(opts)](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    return spawn_supervisor(sys, opts);
+  };
+  return s;
 }
 
 } // namespace iocaf

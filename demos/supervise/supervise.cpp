@@ -3,8 +3,11 @@
 // end-of-file on stdin, or after --seconds; leaves no child behind and
 // prints a summary.
 //
+// With --tree: a two-level tree, the workers in a "pool" supervisor next to
+// a "singleton" worker under the top one; the tree is printed once started.
+//
 //   iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]
-//                   [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet]
+//                   [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet] [--tree]
 #include "actors/process/process_actor.hpp"
 #include "actors/core/runtime.hpp"
 #include "actors/supervision/supervisor.hpp"
@@ -28,17 +31,18 @@ struct flags {
   int workers = 3;
   int seconds = 0; // 0: until Ctrl+C or stdin EOF
   restart_strategy strategy = restart_strategy::one_for_one;
-  std::size_t intensity = 50;
+  int intensity = 50;
   int period_ms = 10000;
   int grace_ms = 1000;
   bool watch_stdin = true;
   bool quiet = false;
+  bool tree = false;
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]\n"
-               "                       [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet]\n"
+               "                       [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet] [--tree]\n"
                "Stops on Ctrl+C, on end-of-file on stdin (unless --no-stdin) or after --seconds.\n");
 }
 
@@ -58,7 +62,7 @@ bool parse(int argc, char** argv, flags& f) {
     } else if (a == "--seconds" && (v = value("--seconds"))) {
       f.seconds = std::atoi(v);
     } else if (a == "--intensity" && (v = value("--intensity"))) {
-      f.intensity = static_cast<std::size_t>(std::atoi(v));
+      f.intensity = std::atoi(v);
     } else if (a == "--period-ms" && (v = value("--period-ms"))) {
       f.period_ms = std::atoi(v);
     } else if (a == "--grace-ms" && (v = value("--grace-ms"))) {
@@ -75,6 +79,8 @@ bool parse(int argc, char** argv, flags& f) {
         std::fprintf(stderr, "iocaf_supervise: unknown strategy \"%s\"\n", v);
         return false;
       }
+    } else if (a == "--tree") {
+      f.tree = true;
     } else if (a == "--no-stdin") {
       f.watch_stdin = false;
     } else if (a == "--quiet") {
@@ -145,6 +151,21 @@ std::string now_text() {
   return buf;
 }
 
+// Prints a supervisor's children, and theirs (which_child, recursively).
+void print_tree(caf::scoped_actor& self, const caf::actor& sup, const std::string& indent) {
+  self->request(sup, std::chrono::seconds(10), which_child_atom::value)
+    .receive(
+      [&](std::vector<child_info>& list) {
+        for (auto& c : list) {
+          std::printf("%s%s (%s, %s)\n", indent.c_str(), c.id.c_str(), to_string(c.type),
+                      c.actor ? ("actor#" + std::to_string(c.actor.id())).c_str() : "not running");
+          if (c.type == child_type::supervisor && c.actor)
+            print_tree(self, c.actor, indent + "  ");
+        }
+      },
+      [&](caf::error& e) { std::printf("%s(no answer: %s)\n", indent.c_str(), describe(e).c_str()); });
+}
+
 // Logs what the supervisor and the workers say, and keeps the tally.
 caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) {
   return {
@@ -175,6 +196,9 @@ caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) 
         case supervisor_event_kind::gave_up:
           t.gave_up = e.reason;
           std::printf("%s GAVE UP  %s\n", now_text().c_str(), e.reason.c_str());
+          break;
+        case supervisor_event_kind::auto_shutdown:
+          std::printf("%s AUTO SHUTDOWN %s\n", now_text().c_str(), e.reason.c_str());
           break;
       }
       std::fflush(stdout);
@@ -269,10 +293,22 @@ int run(const flags& f) {
               f.watch_stdin ? " or end of stdin" : "",
               f.seconds > 0 ? (", or after " + std::to_string(f.seconds) + " s").c_str() : "");
   std::fflush(stdout);
+  if (f.tree) {
+    // The workers move into a pool supervisor; a singleton worker sits next to it.
+    supervisor_options pool = so;
+    auto singleton = pool.children.front();
+    singleton.id = "singleton";
+    so.children = {std::move(singleton), supervisor_child("pool", std::move(pool))};
+  }
   auto start = std::chrono::steady_clock::now();
   auto sup = spawn_supervisor(sys, so);
   caf::scoped_actor self{sys};
   self->monitor(sup);
+  if (f.tree) {
+    std::printf("supervision tree:\nsupervisor (actor#%u)\n", static_cast<unsigned>(sup.id()));
+    print_tree(self, sup, "  ");
+    std::fflush(stdout);
+  }
 
   // Wait (the main thread is no actor) for a stop request or the supervisor's own end.
   caf::error sup_reason;
