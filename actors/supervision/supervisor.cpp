@@ -226,6 +226,14 @@ void advance_stop_queue(sup self) {
   finish_stop_queue(self);
 }
 
+// Takes child `id` out of the stop queue; true if it was the one being stopped.
+bool leave_stop_queue(sup self, const std::string& id) {
+  auto& q = self->state.stop_queue;
+  bool was_front = !q.empty() && q.front() == id;
+  q.erase(std::remove(q.begin(), q.end(), id), q.end());
+  return was_front;
+}
+
 void restart_group_now(sup self) {
   auto& st = self->state;
   auto group = std::move(st.restart_group);
@@ -279,10 +287,8 @@ void on_terminated(sup self, child& c) {
     st.children.erase(st.children.begin() + (&c - st.children.data()));
   for (auto& rp : stopped)
     rp.deliver(caf::unit);
-  auto& q = st.stop_queue;
-  bool was_front = !q.empty() && q.front() == id;
-  q.erase(std::remove(q.begin(), q.end(), id), q.end());
-  if (was_front || (q.empty() && st.now != phase::running))
+  bool was_front = leave_stop_queue(self, id);
+  if (was_front || (st.stop_queue.empty() && st.now != phase::running))
     advance_stop_queue(self);
 }
 
@@ -428,20 +434,12 @@ void on_down(sup self, caf::down_msg& msg) {
       auto& g = st.restart_group;
       if (std::find(g.begin(), g.end(), c->spec.id) == g.end())
         st.deferred_exits.emplace_back(c->spec.id, std::move(msg.reason));
-      auto id = c->spec.id;
-      auto& q = st.stop_queue;
-      bool was_front = !q.empty() && q.front() == id;
-      q.erase(std::remove(q.begin(), q.end(), id), q.end());
-      if (was_front)
+      if (leave_stop_queue(self, c->spec.id))
         advance_stop_queue(self);
       break;
     }
     case phase::shutting_down: {
-      auto id = c->spec.id;
-      auto& q = st.stop_queue;
-      bool was_front = !q.empty() && q.front() == id;
-      q.erase(std::remove(q.begin(), q.end(), id), q.end());
-      if (was_front)
+      if (leave_stop_queue(self, c->spec.id))
         advance_stop_queue(self);
       break;
     }
