@@ -19,17 +19,24 @@ frame_error oversized(std::size_t size, std::size_t max) {
 
 } // namespace
 
-std::optional<frame_error> encode_frame(std::string_view payload, std::string& out,
-                                        std::size_t max_frame) {
+std::optional<frame_error> encode_frame_header(std::size_t payload_size, std::string& out,
+                                               std::size_t max_frame) {
   const std::size_t max = effective_max(max_frame);
-  if (payload.size() > max)
-    return oversized(payload.size(), max);
-  const auto n = static_cast<std::uint32_t>(payload.size());
+  if (payload_size > max)
+    return oversized(payload_size, max);
+  const auto n = static_cast<std::uint32_t>(payload_size);
   const char header[frame_header_size] = {
     static_cast<char>(n & 0xFF), static_cast<char>((n >> 8) & 0xFF),
     static_cast<char>((n >> 16) & 0xFF), static_cast<char>((n >> 24) & 0xFF)};
-  out.reserve(out.size() + frame_header_size + payload.size());
   out.append(header, frame_header_size);
+  return std::nullopt;
+}
+
+std::optional<frame_error> encode_frame(std::string_view payload, std::string& out,
+                                        std::size_t max_frame) {
+  out.reserve(out.size() + frame_header_size + payload.size());
+  if (auto err = encode_frame_header(payload.size(), out, max_frame))
+    return err;
   out.append(payload);
   return std::nullopt;
 }

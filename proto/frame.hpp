@@ -33,6 +33,12 @@ struct frame_error {
 std::optional<frame_error> encode_frame(std::string_view payload, std::string& out,
                                         std::size_t max_frame = default_max_frame);
 
+// Appends only the 4-byte header of a frame whose payload has payload_size
+// bytes, so a sender can queue the payload itself without copying it. Same
+// `oversized` rule as encode_frame; out is unchanged on error.
+std::optional<frame_error> encode_frame_header(std::size_t payload_size, std::string& out,
+                                               std::size_t max_frame = default_max_frame);
+
 // Incremental decoder: feed it the bytes of a stream in chunks of any size.
 class frame_decoder {
 public:

@@ -69,6 +69,7 @@ broker_stats io_core::stats() const {
   s.stale = stale.load();
   s.leaked_waits = leaked_waits.load();
   s.synthetic = synthetic.load();
+  s.inline_results = inline_results.load();
   s.orphans_released = orphans_released.load();
   s.leaked = leaked.load();
   s.inflight = static_cast<std::int64_t>(table.size());

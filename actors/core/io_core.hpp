@@ -33,6 +33,7 @@ struct io_core {
   std::atomic<std::uint64_t> leaked{0};
   std::atomic<std::uint64_t> leaked_waits{0};       // registrations given up on (never freed)
   std::atomic<std::uint64_t> synthetic{0};          // completions made without a packet
+  std::atomic<std::uint64_t> inline_results{0};     // starts completed inline (owned_operations::launch)
   std::atomic<bool> stopping{false};
 
   broker_stats stats() const;

@@ -56,6 +56,7 @@ struct broker_stats {
   std::uint64_t unexpected = 0;         // unknown or stale OVERLAPPED: must stay 0
   std::uint64_t stale = 0;              // of those: packets of an earlier start
   std::uint64_t synthetic = 0;          // completions made because no packet could come
+  std::uint64_t inline_results = 0;     // starts that failed or were refused inline, delivered as completions
   std::uint64_t leaked_waits = 0;       // wait registrations given up on (never freed)
   std::uint64_t orphans_released = 0;   // operations whose owner was gone
   std::uint64_t leaked = 0;             // still in flight at the shutdown bound
@@ -66,7 +67,7 @@ struct broker_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, broker_stats& x) {
   return f(caf::meta::type_name("broker_stats"), x.packets, x.completions, x.wakes, x.unexpected, x.stale,
-           x.synthetic, x.leaked_waits, x.orphans_released, x.leaked, x.inflight, x.live_operations,
+           x.synthetic, x.inline_results, x.leaked_waits, x.orphans_released, x.leaked, x.inflight, x.live_operations,
            x.pending_waits);
 }
 

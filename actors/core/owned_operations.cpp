@@ -46,6 +46,15 @@ unsigned long owned_operations::refuse_start(const io::operation& op) const {
   return 0;
 }
 
+// No packet will come: the operation stays pending (so the owner cannot
+// quit before it has heard) until this message arrives like one.
+void owned_operations::complete_inline(const io::operation_ptr& op, unsigned long code) {
+  pending_.emplace(op->id(), op);
+  core_->inline_results.fetch_add(1);
+  caf::anon_send(caf::actor_cast<caf::actor>(owner_),
+                 io_completed{op->id(), op->generation(), 0, static_cast<std::uint32_t>(code)});
+}
+
 io::result<io::wait_ptr> owned_operations::watch(HANDLE object) {
   auto w = std::make_shared<io::wait_registration>(core_->port);
   std::weak_ptr<io_core> weak_core = core_;

@@ -57,6 +57,23 @@ public:
     return code;
   }
 
+  // The single result path (as Asio's): the start's outcome reaches the
+  // owner as io_completed whether a packet comes or the call failed inline
+  // (then a synthetic completion carries the code), so the owner handles
+  // errors in one place, its completion handler. A start refused before op
+  // was touched (closing, shutdown) is delivered the same way, as
+  // ERROR_OPERATION_ABORTED. Returns false only for a bug: op already in
+  // flight (ERROR_BUSY, logged); nothing is delivered then.
+  template <class Start>
+  bool launch(const io::operation_ptr& op, HANDLE h, Start&& start_fn) {
+    if (auto code = start(op, h, std::forward<Start>(start_fn))) {
+      if (code == ERROR_BUSY && pending_.count(op->id()) > 0)
+        return false;
+      complete_inline(op, code);
+    }
+    return true;
+  }
+
   // Waits for a kernel object to be signalled (e.g. a process handle, which
   // must stay open until the wait is released).
   io::result<io::wait_ptr> watch(HANDLE object);
@@ -82,6 +99,7 @@ public:
 
 private:
   unsigned long refuse_start(const io::operation& op) const;
+  void complete_inline(const io::operation_ptr& op, unsigned long code);
 
   std::shared_ptr<io_core> core_;
   caf::actor_addr owner_;

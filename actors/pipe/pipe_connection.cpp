@@ -44,13 +44,8 @@ private:
 caf::actor spawn_pipe_connection(caf::actor_system& sys, std::shared_ptr<io_core> core, io::unique_handle pipe,
                                  std::string name, bool server_side, framed_options opts,
                                  caf::actor handler) {
-  auto transport = std::make_shared<std::unique_ptr<stream_transport>>(
-    std::make_unique<pipe_transport>(std::move(pipe), std::move(name), server_side));
-  stream_options stream_opts = opts;
-  auto spawn_stream = [&sys, core, transport, stream_opts](caf::actor framing) {
-    return spawn_stream_connection(sys, core, std::move(*transport), std::move(framing), stream_opts);
-  };
-  return spawn_framed(sys, spawn_stream, std::move(handler), opts.max_frame);
+  auto transport = std::make_unique<pipe_transport>(std::move(pipe), std::move(name), server_side);
+  return spawn_framed_connection(sys, std::move(core), std::move(transport), std::move(handler), opts);
 }
 
 } // namespace iocaf

@@ -1,7 +1,7 @@
 #pragma once
 // One connected named pipe (either end): the stream core (actors/stream)
 // over a pipe HANDLE, with the framing layer (actors/stream/framing.hpp) on
-// top, so the handler speaks frames:
+// top (in the same actor), so the handler speaks frames:
 //
 //   connection -> handler   frame_opened (always first), frame_received..., frame_closed (always last)
 //   anyone -> connection    frame_send{payload}   queue one frame (refusal: frame_refused)

@@ -105,11 +105,20 @@ void arm(self_ptr self, std::size_t i) {
     }
     slot.pipe = std::move(*pipe);
   }
-  auto code = st.ops.start(slot.op, slot.pipe.get(), [](io::operation& o) { return io::start_connect_pipe(o, o.target()); });
-  if (code == 0) {
+  // Its result, inline or not, arrives in on_connect_result.
+  if (st.ops.launch(slot.op, slot.pipe.get(), [](io::operation& o) { return io::start_connect_pipe(o, o.target()); }))
     slot.waiting = true;
+}
+
+// ConnectNamedPipe's one result path.
+void on_connect_result(self_ptr self, std::size_t i, unsigned long code) {
+  auto& st = self->state;
+  auto& slot = st.slots[i];
+  slot.waiting = false;
+  if (code == 0) {
+    accept(self, i);
   } else if (code == ERROR_PIPE_CONNECTED) {
-    // The client opened the instance before ConnectNamedPipe: connected, and no packet comes.
+    // The client opened the instance before ConnectNamedPipe (no packet came).
     ++st.stats.connected_inline;
     accept(self, i);
   } else if (code == ERROR_NO_DATA) {
@@ -145,16 +154,8 @@ caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, 
         return;
       auto& slots = self->state.slots;
       for (std::size_t i = 0; i < slots.size(); ++i) {
-        if (slots[i].op != c->op)
-          continue;
-        slots[i].waiting = false;
-        if (c->error == 0 || c->error == ERROR_PIPE_CONNECTED)
-          accept(self, i);
-        else if (c->error == ERROR_NO_DATA)
-          client_left(self, i);
-        else
-          fail_slot(self, i, io::error{"ConnectNamedPipe", c->error});
-        return;
+        if (slots[i].op == c->op)
+          return on_connect_result(self, i, c->error);
       }
     },
     [self](rearm_atom, std::uint64_t i) {

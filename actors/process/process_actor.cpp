@@ -135,14 +135,8 @@ void end_of_stream(process_self self, stream_reader& s) {
 
 void start_read(process_self self, stream_reader& s) {
   auto size = self->state.opts.read_size;
-  auto code = self->state.ops.start(s.op, s.handle, [size](io::operation& o) {
-    return io::start_read(o, o.target(), size);
-  });
-  if (code == 0)
-    return;
-  if (code != ERROR_BROKEN_PIPE && code != ERROR_HANDLE_EOF)
-    self->state.log->warn("pid {}: {}", pid_of(self), io::error{"ReadFile(child output)", code}.to_string());
-  end_of_stream(self, s);
+  // Its result, an inline failure too, arrives in on_read.
+  self->state.ops.launch(s.op, s.handle, [size](io::operation& o) { return io::start_read(o, o.target(), size); });
 }
 
 void on_read(process_self self, stream_reader& s, const owned_operations::completion& c) {
@@ -176,15 +170,12 @@ void pump_writes(process_self self) {
     }
     st.write_op->buffer().assign(w.data.begin(), w.data.end());
     auto size = w.data.size();
-    auto code = st.ops.start(st.write_op, st.child.stdin_w.get(), [size](io::operation& o) {
+    // Its result, an inline failure too, arrives in on_write.
+    st.writing = st.ops.launch(st.write_op, st.child.stdin_w.get(), [size](io::operation& o) {
       return io::start_write(o, o.target(), size);
     });
-    if (code == 0) {
-      st.writing = true;
+    if (st.writing)
       return;
-    }
-    fail_write(w, make_error(io::error{"WriteFile(child stdin)", code}));
-    st.writes.pop_front();
   }
   if (!st.writing && st.writes.empty() && st.close_stdin_wanted && st.child.stdin_w) {
     st.log->debug("pid {}: closing stdin", pid_of(self));

@@ -1,24 +1,25 @@
 #pragma once
-// Length-prefixed frames (proto/frame.hpp) as a layer over any stream
-// connection (pipe or TCP): one framing actor sits between the stream
-// connection and the handler, decodes what is received into frames, encodes
-// what is sent, and hands the read credit back as it decodes.
+// Length-prefixed frames (proto/frame.hpp) as a layer of the stream core,
+// over any transport (pipe or TCP). A framed connection is the same actor as
+// a byte stream; it decodes what it reads and encodes what it is given, so a
+// frame costs no extra actor hop, and its handler speaks frames:
 //
-//   framing -> handler   frame_opened (first), frame_received..., frame_closed (last)
-//   framing -> handler   frame_refused (a send not written: queue_full, bad_input, closing)
-//   anyone -> framing    frame_send{payload}, close_atom (graceful), stats_atom (frame_stats)
+//   connection -> handler   frame_opened (first), frame_received..., frame_closed (last)
+//   connection -> sender    frame_refused (queue_full, bad_input: too large, closing)
+//   anyone -> connection    frame_send{payload}, close_atom (graceful), stats_atom (frame_stats)
 //
-// The framing actor monitors the handler (down: graceful close) and ends when
-// the stream connection has gone. A malformed or truncated frame closes the
-// connection with errc::bad_input.
+// Decoded frames are the handler's at once (no read credit). The connection
+// closes gracefully when the handler terminates or the peer ends its stream;
+// a malformed or truncated frame closes it with errc::bad_input.
 #include "actors/stream/stream_connection.hpp"
 #include "proto/frame.hpp"
 
-#include <functional>
 
 namespace iocaf {
 
 struct framed_options : stream_options {
+  // Reads of 64 KiB: a bulk sender's frames (up to max_frame) in one read.
+  framed_options() { read_size = 64 * 1024; }
   std::size_t max_frame = proto::default_max_frame; // payload bytes, both directions
 };
 
@@ -83,10 +84,9 @@ typename Inspector::result_type inspect(Inspector& f, frame_stats& x) {
            x.max_queued_bytes, x.refused);
 }
 
-// Spawns the framing actor, which spawns its stream connection through
-// `spawn_stream` (given the framing actor as the stream's handler).
-using stream_spawner = std::function<caf::actor(caf::actor stream_handler)>;
-caf::actor spawn_framed(caf::actor_system& sys, stream_spawner spawn_stream, caf::actor handler,
-                        std::size_t max_frame);
+// Spawns a framed connection over `transport` (see stream_connection.hpp).
+caf::actor spawn_framed_connection(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                   std::unique_ptr<stream_transport> transport, caf::actor handler,
+                                   framed_options opts);
 
 } // namespace iocaf

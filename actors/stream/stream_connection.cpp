@@ -15,7 +15,7 @@ void opened(self_ptr self) {
   st.transport->opened(local, remote);
   st.where = local + " <-> " + remote;
   touch(self);
-  self->send(st.handler, stream_opened{me(self), local, remote, st.transport->accepted()});
+  tell_opened(self, local, remote);
   if (st.opts.idle_timeout.count() > 0)
     arm_timer(self, timer_kind::idle, st.opts.idle_timeout);
   post_read(self);
@@ -68,53 +68,61 @@ void on_timer(self_ptr self, const stream_timer& t) {
   }
 }
 
-caf::behavior running(self_ptr self) {
+void on_completed(self_ptr self, const io_completed& msg) {
+  auto c = self->state.ops.complete(msg);
+  if (!c)
+    return;
+  auto& st = self->state;
+  if (c->op == st.read_op)
+    on_read(self, c->bytes, c->error);
+  else if (c->op == st.write_op)
+    on_write(self, c->bytes, c->error);
+  else if (c->op == st.connect_op)
+    on_connect(self, c->error);
+}
+
+// What both kinds of connection understand.
+caf::message_handler common(self_ptr self) {
   return {
-    [self](const io_completed& msg) {
-      auto c = self->state.ops.complete(msg);
-      if (!c)
-        return;
-      auto& st = self->state;
-      if (c->op == st.read_op)
-        on_read(self, c->bytes, c->error);
-      else if (c->op == st.write_op)
-        on_write(self, c->bytes, c->error);
-      else if (c->op == st.connect_op)
-        on_connect(self, c->error);
-    },
-    [self](stream_send& msg) { on_send(self, msg); },
-    [self](const stream_consumed& msg) { on_consumed(self, msg.bytes); },
+    [self](const io_completed& msg) { on_completed(self, msg); },
     [self](const stream_close& msg) { begin_close(self, msg.abortive); },
     [self](close_atom) { begin_close(self, false); },
     [self](const stream_timer& t) { on_timer(self, t); },
-    [self](stats_atom) {
-      auto s = self->state.stats;
-      s.unconsumed_bytes = self->state.unconsumed;
-      s.reading = self->state.rd == read_state::pending;
-      return s;
-    },
+    [self](stats_atom) { return stats_of(self); },
   };
 }
 
-// Starts the transport's connect; false if the connection already finished.
-bool start_connect(self_ptr self) {
+caf::behavior bytes_running(self_ptr self) {
+  caf::message_handler data{
+    [self](stream_send& msg) { enqueue(self, {}, std::move(msg.data)); },
+    [self](const stream_consumed& msg) { on_consumed(self, msg.bytes); },
+  };
+  return data.or_else(common(self));
+}
+
+caf::behavior frames_running(self_ptr self) {
+  caf::message_handler data{
+    [self](frame_send& msg) { on_frame_send(self, msg); },
+  };
+  return data.or_else(common(self));
+}
+
+// Its outcome, an inline failure too, arrives in on_connect.
+void start_connect(self_ptr self) {
   auto& st = self->state;
   st.ph = phase::connecting;
   st.connect_op = st.ops.make(io::op_kind::connect);
   auto* t = st.transport.get();
-  auto code = st.ops.start(st.connect_op, t->handle(), [t](io::operation& op) { return t->start_connect(op); });
-  if (code != 0) {
-    finish(self, stream_close_reason::connect_failed, t->finish_connect(*st.connect_op, code, false), true);
-    return false;
-  }
+  st.ops.launch(st.connect_op, t->handle(), [t](io::operation& op) { return t->start_connect(op); });
   if (t->connect_timeout().count() > 0)
     arm_timer(self, timer_kind::connect, t->connect_timeout());
-  return true;
 }
 
 caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> core, stream_transport* transport,
-                                      caf::actor handler, stream_options opts) {
+                                      caf::actor handler, stream_options opts, std::size_t max_frame) {
   auto& st = self->state;
+  if (max_frame > 0)
+    st.framing.emplace(max_frame);
   st.transport.reset(transport);
   install_cancel_protocol(self, core);
   st.handler = std::move(handler);
@@ -135,7 +143,11 @@ caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> co
   }
   self->monitor(st.handler);
   self->set_down_handler([self](caf::down_msg& msg) {
-    if (msg.source == self->state.handler.address())
+    if (msg.source != self->state.handler.address())
+      return;
+    if (self->state.framing) // flush what it queued, then go
+      begin_close(self, false);
+    else
       finish(self, stream_close_reason::handler_down, std::move(msg.reason), true);
   });
   if (auto err = st.transport->prepare(*core)) {
@@ -144,14 +156,15 @@ caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> co
     return {};
   }
   if (st.transport->connects()) {
-    if (!start_connect(self))
-      return {};
+    start_connect(self);
   } else {
     opened(self);
   }
   // finish() may have run already (it set the draining behaviour or quit):
   // an empty behaviour keeps that.
-  return is_done(st) ? caf::behavior{} : running(self);
+  if (is_done(st))
+    return {};
+  return st.framing ? frames_running(self) : bytes_running(self);
 }
 
 } // namespace
@@ -160,7 +173,16 @@ caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> co
 caf::actor spawn_stream_connection(caf::actor_system& sys, std::shared_ptr<io_core> core,
                                    std::unique_ptr<stream_transport> transport, caf::actor handler,
                                    stream_options opts) {
-  return sys.spawn(stream_connection_actor, std::move(core), transport.release(), std::move(handler), opts);
+  return sys.spawn(stream_connection_actor, std::move(core), transport.release(), std::move(handler), opts,
+                   std::size_t{0});
+}
+
+caf::actor spawn_framed_connection(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                   std::unique_ptr<stream_transport> transport, caf::actor handler,
+                                   framed_options opts) {
+  auto max_frame = std::max<std::size_t>(1, opts.max_frame);
+  return sys.spawn(stream_connection_actor, std::move(core), transport.release(), std::move(handler),
+                   static_cast<stream_options>(opts), max_frame);
 }
 
 } // namespace iocaf

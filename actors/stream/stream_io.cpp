@@ -6,17 +6,6 @@
 
 namespace iocaf::stream_detail {
 
-// A send that will not be written: its sender (else the handler) hears why.
-static void refuse_send(self_ptr self, std::uint64_t bytes, send_refusal why) {
-  auto& st = self->state;
-  ++st.stats.refused;
-  auto to = caf::actor_cast<caf::actor>(self->current_sender());
-  if (!to)
-    to = st.handler;
-  if (to)
-    self->send(to, stream_send_refused{me(self), bytes, st.stats.queued_bytes, why});
-}
-
 // The one way out: tell the handler why, then run the cancel protocol.
 void finish(self_ptr self, stream_close_reason reason, caf::error err, bool abortive) {
   auto& st = self->state;
@@ -27,8 +16,7 @@ void finish(self_ptr self, stream_close_reason reason, caf::error err, bool abor
     st.transport->abort();
   st.log->debug("connection actor#{} {} closes: {} {}", self->id(), st.where, to_string(reason),
                 err ? describe(err) : std::string{});
-  if (st.handler)
-    self->send(st.handler, stream_closed{self->address(), reason, err, st.stats.bytes_received, st.stats.bytes_sent});
+  tell_closed(self, reason, err);
   bool clean = reason == stream_close_reason::local_close || reason == stream_close_reason::peer_eof;
   caf::error exit_reason;
   if (clean)
@@ -42,9 +30,10 @@ void finish(self_ptr self, stream_close_reason reason, caf::error err, bool abor
     return; // it quit
   // Draining: the cancel protocol drops plain messages, but a sender must
   // learn that its data was not written (as before the close began).
-  caf::message_handler refuse{[self](stream_send& msg) {
-    refuse_send(self, msg.data.size(), send_refusal::closing);
-  }};
+  caf::message_handler refuse{
+    [self](stream_send& msg) { tell_refused(self, msg.data.size(), send_refusal::closing); },
+    [self](frame_send& msg) { tell_refused(self, msg.payload.size(), send_refusal::closing); },
+  };
   self->become(refuse.or_else(draining(self, std::move(exit_reason))));
 }
 
@@ -101,7 +90,7 @@ static void on_peer_eof(self_ptr self) {
     return;
   }
   st.eof_before_close = true;
-  self->send(st.handler, stream_peer_eof{me(self)});
+  tell_peer_eof(self);
   if (!st.transport->half_closes()) // nothing more can be written either
     finish(self, stream_close_reason::peer_eof, {}, false);
 }
@@ -119,15 +108,8 @@ void post_read(self_ptr self) {
   if (!discarding)
     n = std::min(n, st.opts.read_credit - st.unconsumed);
   auto* t = st.transport.get();
-  auto code = st.ops.start(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); });
-  if (code != 0) {
-    if (t->is_eof(code))
-      on_peer_eof(self);
-    else
-      fail_with(self, t->read_call(), code);
-    return;
-  }
-  st.rd = read_state::pending;
+  if (st.ops.launch(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); }))
+    st.rd = read_state::pending; // an inline failure, too, arrives in on_read
 }
 
 void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
@@ -147,12 +129,8 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
     return;
   }
   st.stats.bytes_received += bytes;
-  if (st.ph != phase::closing) {
-    auto& buf = st.read_op->buffer();
-    st.unconsumed += bytes;
-    st.stats.max_unconsumed_seen = std::max<std::uint64_t>(st.stats.max_unconsumed_seen, st.unconsumed);
-    self->send(st.handler, stream_received{me(self), std::string(buf.data(), bytes)});
-  }
+  if (st.ph != phase::closing)
+    tell_received(self, st.read_op->buffer().data(), bytes);
   post_read(self);
 }
 
@@ -189,12 +167,8 @@ void post_write(self_ptr self) {
       break;
   }
   auto* t = st.transport.get();
-  auto code = st.ops.start(st.write_op, t->handle(), [t, n](io::operation& op) { return t->start_write(op, n); });
-  if (code != 0) {
-    on_write_failed(self, code);
-    return;
-  }
-  st.wr = write_state::pending;
+  if (st.ops.launch(st.write_op, t->handle(), [t, n](io::operation& op) { return t->start_write(op, n); }))
+    st.wr = write_state::pending; // an inline failure, too, arrives in on_write
 }
 
 void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
@@ -222,23 +196,23 @@ void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
   }
   if (st.queue.empty() && st.notify_drained && st.ph == phase::open) {
     st.notify_drained = false;
-    self->send(st.handler, stream_drained{me(self)});
+    tell_drained(self);
   }
   post_write(self);
   advance_close(self);
 }
 
-void on_send(self_ptr self, stream_send& msg) {
+void enqueue(self_ptr self, std::string header, std::string data) {
   auto& st = self->state;
-  auto n = msg.data.size();
+  auto n = header.size() + data.size();
   if (st.ph == phase::closing || is_done(st)) {
-    refuse_send(self, n, send_refusal::closing);
+    tell_refused(self, data.size(), send_refusal::closing);
     return;
   }
   if (n == 0)
     return;
   if (n > st.opts.max_queued_bytes) {
-    refuse_send(self, n, send_refusal::too_large);
+    tell_refused(self, data.size(), send_refusal::too_large);
     return;
   }
   if (st.stats.queued_bytes + n > st.opts.max_queued_bytes) {
@@ -252,7 +226,7 @@ void on_send(self_ptr self, stream_send& msg) {
       return;
     }
     st.notify_drained = true;
-    refuse_send(self, n, send_refusal::queue_full);
+    tell_refused(self, data.size(), send_refusal::queue_full);
     return;
   }
   st.stats.queued_bytes += n;
@@ -260,7 +234,10 @@ void on_send(self_ptr self, stream_send& msg) {
   st.stats.max_queued_seen = std::max<std::uint64_t>(st.stats.max_queued_seen, st.stats.queued_bytes);
   if (st.stats.queued_bytes >= st.opts.max_queued_bytes / 2)
     st.notify_drained = true;
-  st.queue.push_back(std::move(msg.data));
+  if (!header.empty())
+    st.queue.push_back(std::move(header));
+  if (!data.empty())
+    st.queue.push_back(std::move(data));
   post_write(self);
 }
 

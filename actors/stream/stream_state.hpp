@@ -3,10 +3,12 @@
 // stream_io.cpp (data path, close) and stream_connection.cpp (the actor:
 // open, connect, timers, behaviour).
 #include "actors/core/io_actor.hpp"
+#include "actors/stream/framing.hpp"
 #include "actors/stream/stream_connection.hpp"
 
 #include <chrono>
 #include <deque>
+#include <optional>
 
 namespace iocaf::stream_detail {
 
@@ -28,6 +30,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_timer& x) {
   return f(caf::meta::type_name("stream_timer"), x.kind, x.generation);
 }
+
+// Set on a framed connection (framing.hpp): the handler hears frames, not bytes.
+struct framing_state {
+  explicit framing_state(std::size_t max_frame) : decoder(max_frame) {}
+  proto::frame_decoder decoder;
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0; // frames queued (not refused)
+};
 
 struct stream_state {
   std::unique_ptr<stream_transport> transport;
@@ -56,6 +66,7 @@ struct stream_state {
   clock::time_point last_activity = clock::now();
   std::uint64_t timer_generation = 0;
   std::string where; // "local <-> remote" for log lines
+  std::optional<framing_state> framing;
 };
 
 using self_ptr = caf::stateful_actor<stream_state>*;
@@ -76,8 +87,20 @@ void post_read(self_ptr self);
 void post_write(self_ptr self);
 void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error);
 void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error);
-void on_send(self_ptr self, stream_send& msg);
+// Queues header + data as one send (header: a frame's, or empty), or
+// refuses it; `data`'s size is what a refusal reports.
+void enqueue(self_ptr self, std::string header, std::string data);
 void on_consumed(self_ptr self, std::uint64_t bytes);
 void begin_close(self_ptr self, bool abortive);
+
+// delivery.cpp: what the handler hears, as bytes (stream_*) or frames (frame_*)
+void tell_opened(self_ptr self, std::string local, std::string remote);
+void tell_received(self_ptr self, const char* data, std::size_t n);
+void tell_peer_eof(self_ptr self);
+void tell_refused(self_ptr self, std::uint64_t bytes, send_refusal why);
+void tell_drained(self_ptr self);
+void tell_closed(self_ptr self, stream_close_reason reason, const caf::error& err);
+void on_frame_send(self_ptr self, frame_send& msg);
+caf::message stats_of(self_ptr self);
 
 } // namespace iocaf::stream_detail

@@ -98,15 +98,10 @@ void post_accept(self_ptr self, std::size_t i) {
   slot.accepted = std::move(*fresh);
   auto listener = st.sock.get();
   auto accepted = slot.accepted.get();
-  auto code = st.ops.start(slot.op, st.sock.handle(), [listener, accepted](io::operation& op) {
+  // Its result, an inline failure too, arrives in on_accept.
+  slot.posted = st.ops.launch(slot.op, st.sock.handle(), [listener, accepted](io::operation& op) {
     return io::start_accept(op, listener, accepted);
   });
-  if (code != 0) {
-    slot.accepted.reset(); // no packet will come: the socket is ours again
-    on_accept_failed(self, i, io::error{"AcceptEx", code}, io::classify_accept_error(code));
-    return;
-  }
-  slot.posted = true;
 }
 
 void on_accept(self_ptr self, std::size_t i, std::uint32_t error) {

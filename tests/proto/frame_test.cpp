@@ -63,6 +63,19 @@ TEST(Frame, HeaderIsFourBytesLittleEndianLength) {
   EXPECT_EQ(encode(""), std::string(4, '\0'));
 }
 
+TEST(Frame, HeaderAloneMatchesTheEncodedFramesFirstBytes) {
+  const std::string p(70000, 'y');
+  std::string h;
+  ASSERT_FALSE(encode_frame_header(p.size(), h, 1 << 20));
+  EXPECT_EQ(h, header(70000));
+  EXPECT_EQ(h + p, encode(p, 1 << 20));
+  std::string untouched = "keep";
+  auto err = encode_frame_header(p.size(), untouched, 1000);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, frame_errc::oversized);
+  EXPECT_EQ(untouched, "keep");
+}
+
 TEST(Frame, EncodeAppends) {
   std::string out = "prefix";
   ASSERT_FALSE(encode_frame("ab", out));
