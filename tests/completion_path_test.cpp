@@ -154,4 +154,43 @@ TEST_F(completion_path, double_start_refused_without_touching_the_operation) {
   EXPECT_EQ(ops.pending(), 0u);
 }
 
+// Asio's single result path: a start that fails inline reaches its owner
+// as an io_completed like a packet would, and stays pending until then (so
+// the owner cannot quit before it has heard).
+TEST_F(completion_path, inline_failure_arrives_as_a_completion) {
+  auto pipe = test::make_pipe_pair(core(), "inline");
+  ASSERT_TRUE(pipe);
+  pipe->client.reset(); // a read on the server end now fails inline: broken pipe
+  auto before = rt->stats().inline_results;
+  auto op = ops.make(io::op_kind::read, 16);
+  ASSERT_TRUE(ops.launch(op, pipe->server.get(), [](io::operation& o) { return io::start_read(o, o.target(), 16); }));
+  EXPECT_EQ(ops.pending(), 1u) << "an inline failure was forgotten before its owner heard of it";
+  auto c = next(std::chrono::seconds(5));
+  ASSERT_TRUE(c) << "the inline failure never reached the owner";
+  EXPECT_EQ(c->op, op);
+  EXPECT_EQ(c->error, static_cast<std::uint32_t>(ERROR_BROKEN_PIPE)) << io::error{"ReadFile", c->error}.to_string();
+  EXPECT_EQ(ops.pending(), 0u);
+  EXPECT_EQ(rt->stats().inline_results - before, 1u);
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+}
+
+// The one start launch() refuses without a completion is a bug: the same
+// operation started twice. The first start is untouched.
+TEST_F(completion_path, launch_of_an_operation_in_flight_is_refused) {
+  auto pipe = test::make_pipe_pair(core(), "launch2");
+  ASSERT_TRUE(pipe);
+  auto op = ops.make(io::op_kind::read, 16);
+  auto read = [](io::operation& o) { return io::start_read(o, o.target(), 16); };
+  ASSERT_TRUE(ops.launch(op, pipe->server.get(), read));
+  EXPECT_FALSE(ops.launch(op, pipe->server.get(), read)) << "a second launch of an operation in flight was accepted";
+  ASSERT_EQ(test::write_blocking(pipe->client.get(), "xy"), 0u);
+  // A completion made for the refused launch would have been sent at once,
+  // so it would come before the read's.
+  auto c = next(std::chrono::seconds(5));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->error, 0u) << "the refused launch produced a completion";
+  EXPECT_EQ(c->bytes, 2u);
+  EXPECT_EQ(ops.pending(), 0u);
+}
+
 } // namespace
