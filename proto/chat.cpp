@@ -7,7 +7,7 @@ namespace iocaf::proto {
 namespace {
 
 // Which fields follow the kind word on the wire.
-enum class layout { none, nick, text, nick_text, nick_nick, names };
+enum class layout { none, nick, text, nick_text, nick_nick, names, number, room, rooms, number_nick_text };
 
 struct kind_info {
   chat_kind kind;
@@ -30,6 +30,25 @@ constexpr kind_info kinds[] = {
   {chat_kind::who_reply, "who_reply", layout::names},
   {chat_kind::notice, "notice", layout::text},
   {chat_kind::error, "error", layout::text},
+  {chat_kind::hello, "hello", layout::number},
+  {chat_kind::enter, "enter", layout::room},
+  {chat_kind::part, "part", layout::none},
+  {chat_kind::rooms, "rooms", layout::none},
+  {chat_kind::msg, "msg", layout::nick_text},
+  {chat_kind::me, "me", layout::text},
+  {chat_kind::away, "away", layout::text},
+  {chat_kind::back, "back", layout::none},
+  {chat_kind::pong, "pong", layout::none},
+  {chat_kind::entered, "entered", layout::room},
+  {chat_kind::rooms_reply, "rooms_reply", layout::rooms},
+  {chat_kind::history, "history", layout::number_nick_text},
+  {chat_kind::history_me, "history_me", layout::number_nick_text},
+  {chat_kind::private_from, "private", layout::nick_text},
+  {chat_kind::private_to, "private_to", layout::nick_text},
+  {chat_kind::action, "action", layout::nick_text},
+  {chat_kind::is_away, "is_away", layout::nick_text},
+  {chat_kind::is_back, "is_back", layout::nick},
+  {chat_kind::ping, "ping", layout::none},
 };
 constexpr std::size_t kind_count = sizeof(kinds) / sizeof(kinds[0]);
 
@@ -40,7 +59,7 @@ constexpr bool kinds_in_enum_order() {
   return true;
 }
 static_assert(kinds_in_enum_order(), "kinds[] must be indexed by chat_kind");
-static_assert(kind_count == static_cast<std::size_t>(chat_kind::error) + 1,
+static_assert(kind_count == chat_kind_count,
               "kinds[] must list every chat_kind");
 
 const kind_info* find_kind(chat_kind kind) {
@@ -184,6 +203,36 @@ bool check_text(std::string_view text, std::string& why) {
   return true;
 }
 
+// Canonical decimal: digits only, no leading zero, at most max_digits.
+bool parse_number(std::string_view s, std::size_t max_digits, const std::string& label,
+                  std::uint64_t& value, std::string& why) {
+  if (s.empty()) {
+    why = label + " is empty";
+    return false;
+  }
+  if (s.size() > max_digits) {
+    why = label + " has " + std::to_string(s.size()) + " digits, the maximum is "
+          + std::to_string(max_digits);
+    return false;
+  }
+  value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      why = label + " " + quote(s) + " is not a decimal number";
+      return false;
+    }
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (s.size() > 1 && s[0] == '0') {
+    why = label + " " + quote(s) + " has a leading zero";
+    return false;
+  }
+  return true;
+}
+
+constexpr std::size_t max_number_digits = 15;
+constexpr std::size_t max_count_digits = 9;
+
 // Splits s at its first space: returns the part before it; s becomes the part
 // after it, or nullopt if there was no space.
 std::string_view take_field(std::optional<std::string_view>& s) {
@@ -204,7 +253,8 @@ chat_parse_result fail(std::string error) {
 } // namespace
 
 bool operator==(const chat_message& a, const chat_message& b) {
-  return a.kind == b.kind && a.nick == b.nick && a.text == b.text && a.names == b.names;
+  return a.kind == b.kind && a.nick == b.nick && a.text == b.text && a.names == b.names
+         && a.number == b.number && a.counts == b.counts;
 }
 
 bool operator!=(const chat_message& a, const chat_message& b) {
@@ -253,6 +303,30 @@ std::string encode_chat(const chat_message& msg) {
         out += name;
       }
       break;
+    case layout::number:
+      out += ' ';
+      out += std::to_string(msg.number);
+      break;
+    case layout::room:
+      out += ' ';
+      out += msg.text;
+      break;
+    case layout::rooms:
+      for (std::size_t i = 0; i < msg.names.size(); ++i) {
+        out += ' ';
+        out += msg.names[i];
+        out += ' ';
+        out += std::to_string(i < msg.counts.size() ? msg.counts[i] : 0);
+      }
+      break;
+    case layout::number_nick_text:
+      out += ' ';
+      out += std::to_string(msg.number);
+      out += ' ';
+      out += msg.nick;
+      out += ' ';
+      out += msg.text;
+      break;
   }
   return out;
 }
@@ -266,7 +340,7 @@ chat_parse_result parse_chat(std::string_view payload) {
   if (!info)
     return fail("unknown kind " + quote(word));
   const std::string k = info->word;
-  chat_message msg{info->kind, {}, {}, {}};
+  chat_message msg{info->kind, {}, {}, {}, 0, {}};
   std::string why;
   switch (info->fields) {
     case layout::none:
@@ -322,6 +396,54 @@ chat_parse_result parse_chat(std::string_view payload) {
           return fail(k + ": " + why);
         msg.names.emplace_back(name);
       }
+      break;
+    case layout::number:
+      if (!rest)
+        return fail(k + ": missing number");
+      if (!parse_number(take_field(rest), max_number_digits, "number", msg.number, why))
+        return fail(k + ": " + why);
+      if (rest)
+        return fail(k + ": unexpected data after the number");
+      break;
+    case layout::room:
+      if (!rest)
+        return fail(k + ": missing room");
+      msg.text = take_field(rest);
+      if (!check_nick(msg.text, "room", why))
+        return fail(k + ": " + why);
+      if (rest)
+        return fail(k + ": unexpected data after the room");
+      break;
+    case layout::rooms:
+      while (rest) {
+        const std::string label = "room " + std::to_string(msg.names.size() + 1);
+        const std::string_view name = take_field(rest);
+        if (!check_nick(name, label, why))
+          return fail(k + ": " + why);
+        if (!rest)
+          return fail(k + ": missing the count of " + label);
+        std::uint64_t count = 0;
+        if (!parse_number(take_field(rest), max_count_digits, "count of " + label, count, why))
+          return fail(k + ": " + why);
+        msg.names.emplace_back(name);
+        msg.counts.push_back(count);
+      }
+      break;
+    case layout::number_nick_text:
+      if (!rest)
+        return fail(k + ": missing time");
+      if (!parse_number(take_field(rest), max_number_digits, "time", msg.number, why))
+        return fail(k + ": " + why);
+      if (!rest)
+        return fail(k + ": missing nick");
+      msg.nick = take_field(rest);
+      if (!check_nick(msg.nick, "nick", why))
+        return fail(k + ": " + why);
+      if (!rest)
+        return fail(k + ": missing text");
+      if (!check_text(*rest, why))
+        return fail(k + ": " + why);
+      msg.text = *rest;
       break;
   }
   return {std::move(msg), {}};
