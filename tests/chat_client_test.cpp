@@ -195,15 +195,39 @@ TEST_F(chat_clients, reconnect_after_a_server_restart_restores_nick_and_room) {
   end_session(s, {"alice", "bob"}, "server2");
 }
 
-TEST_F(chat_clients, client_waits_for_a_server_not_there_yet) {
+// The retry delays double from --retry-min up to --retry-max, each drawn
+// from [d/2, d]; then the server comes and the client joins.
+TEST_F(chat_clients, client_waits_for_a_server_not_there_yet_with_capped_backoff) {
   caf::scoped_actor self{*sys};
   chat_session s{self, *rt};
   ASSERT_TRUE(s.client("alice", pipe, {"--wait", "60", "--retry-min", "20", "--retry-max", "100"}, false));
   ASSERT_TRUE(s.wait_match("alice", "\\* cannot connect to .*; waiting up to 60 s for it"));
-  ASSERT_TRUE(s.wait_match("alice", "\\* reconnecting in [0-9]+ ms \\(attempt 2\\)"));
+  const long cap[] = {20, 40, 80, 100, 100, 100};
+  for (int attempt = 1; attempt <= 6; ++attempt) {
+    ASSERT_TRUE(s.wait_match("alice", "\\* reconnecting in [0-9]+ ms \\(attempt " + std::to_string(attempt) + "\\)"));
+    std::smatch m;
+    std::regex re{"\\* reconnecting in ([0-9]+) ms \\(attempt " + std::to_string(attempt) + "\\)"};
+    for (auto& l : s.lines("alice"))
+      if (std::regex_match(l, m, re)) {
+        long d = std::stol(m[1]);
+        EXPECT_GE(d, cap[attempt - 1] / 2) << l;
+        EXPECT_LE(d, cap[attempt - 1]) << l;
+      }
+  }
   ASSERT_TRUE(s.server("server", pipe));
   ASSERT_TRUE(s.wait("alice", "* welcome alice"));
   end_session(s, {"alice"});
+}
+
+// --wait bounds the total: with no server the client gives up after it.
+TEST_F(chat_clients, client_gives_up_when_the_wait_is_over) {
+  caf::scoped_actor self{*sys};
+  chat_session s{self, *rt};
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(s.client("alice", pipe, {"--wait", "1", "--retry-min", "50", "--retry-max", "200"}, false));
+  EXPECT_EQ(s.wait_exit("alice"), 1) << s.dump("alice");
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_TRUE(s.printed_containing("alice", "(attempt 3)")) << s.dump("alice");
 }
 
 TEST_F(chat_clients, without_wait_a_missing_server_ends_the_client_with_status_1) {

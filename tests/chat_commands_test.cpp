@@ -1,6 +1,7 @@
 // The chat room's commands, each in a scripted session of raw clients:
 // rooms, history, private messages, /me, away/back, the flood limit.
 #include "chat_helpers.hpp"
+#include "demos/chat/chat_rooms.hpp"
 
 using namespace iocaf;
 using namespace iocaf::test;
@@ -205,6 +206,45 @@ TEST_F(chat_commands, flood_limit_refuses_excess_lines_with_a_notice_only) {
     EXPECT_TRUE(b.saw_text("said alice flood " + std::to_string(i))) << i;
   EXPECT_FALSE(b.saw_text("flood 4"));
   EXPECT_FALSE(b.saw_text("flood 5"));
+}
+
+} // namespace
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// The flood window with made-up times: it slides, so lines pass again once
+// the earlier ones are a window old.
+TEST(chat_rooms, flood_window_slides) {
+  chat_server::flood_window w;
+  auto t0 = chat_server::flood_window::clock::time_point{} + std::chrono::hours(1);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(w.accept(t0 + milliseconds(i), 3, milliseconds(100))) << i;
+  EXPECT_FALSE(w.accept(t0 + milliseconds(50), 3, milliseconds(100)));
+  EXPECT_FALSE(w.accept(t0 + milliseconds(99), 3, milliseconds(100)));
+  EXPECT_TRUE(w.accept(t0 + milliseconds(100), 3, milliseconds(100))) << "the first line is a window old";
+  EXPECT_FALSE(w.accept(t0 + milliseconds(100), 3, milliseconds(100)));
+  EXPECT_TRUE(w.accept(t0 + milliseconds(102), 3, milliseconds(100)));
+}
+
+TEST(chat_rooms, history_keeps_the_last_lines_of_each_room_in_order) {
+  chat_server::rooms r{"general", 2, 3};
+  for (int i = 1; i <= 3; ++i)
+    r.record("general", {std::uint64_t(i), "alice", "g" + std::to_string(i), false});
+  r.record("rust", {9, "bob", "r1", true});
+  ASSERT_EQ(r.history("general").size(), 2u);
+  EXPECT_EQ(r.history("general")[0].text, "g2");
+  EXPECT_EQ(r.history("general")[1].text, "g3");
+  ASSERT_EQ(r.history("rust").size(), 1u);
+  EXPECT_TRUE(r.history("rust")[0].action);
+  EXPECT_TRUE(r.can_enter("elsewhere")); // 2 of 3 rooms exist
+  r.enter("elsewhere", 1);
+  EXPECT_FALSE(r.can_enter("one-too-many"));
+  EXPECT_TRUE(r.can_enter("general"));
+  chat_server::rooms none{"general", 0, 3};
+  none.record("general", {1, "alice", "x", false});
+  EXPECT_TRUE(none.history("general").empty());
 }
 
 } // namespace
