@@ -1,4 +1,5 @@
 #include "proto/chat.hpp"
+#include "proto/chat_fields.hpp"
 
 #include <cstdio>
 
@@ -6,8 +7,10 @@ namespace iocaf::proto {
 
 namespace {
 
+using namespace detail;
+
 // Which fields follow the kind word on the wire.
-enum class layout { none, nick, text, nick_text, nick_nick, names };
+enum class layout { none, nick, text, nick_text, nick_nick, names, number, room, rooms, number_nick_text };
 
 struct kind_info {
   chat_kind kind;
@@ -30,6 +33,25 @@ constexpr kind_info kinds[] = {
   {chat_kind::who_reply, "who_reply", layout::names},
   {chat_kind::notice, "notice", layout::text},
   {chat_kind::error, "error", layout::text},
+  {chat_kind::hello, "hello", layout::number},
+  {chat_kind::enter, "enter", layout::room},
+  {chat_kind::part, "part", layout::none},
+  {chat_kind::rooms, "rooms", layout::none},
+  {chat_kind::msg, "msg", layout::nick_text},
+  {chat_kind::me, "me", layout::text},
+  {chat_kind::away, "away", layout::text},
+  {chat_kind::back, "back", layout::none},
+  {chat_kind::pong, "pong", layout::none},
+  {chat_kind::entered, "entered", layout::room},
+  {chat_kind::rooms_reply, "rooms_reply", layout::rooms},
+  {chat_kind::history, "history", layout::number_nick_text},
+  {chat_kind::history_me, "history_me", layout::number_nick_text},
+  {chat_kind::private_from, "private", layout::nick_text},
+  {chat_kind::private_to, "private_to", layout::nick_text},
+  {chat_kind::action, "action", layout::nick_text},
+  {chat_kind::is_away, "is_away", layout::nick_text},
+  {chat_kind::is_back, "is_back", layout::nick},
+  {chat_kind::ping, "ping", layout::none},
 };
 constexpr std::size_t kind_count = sizeof(kinds) / sizeof(kinds[0]);
 
@@ -40,7 +62,7 @@ constexpr bool kinds_in_enum_order() {
   return true;
 }
 static_assert(kinds_in_enum_order(), "kinds[] must be indexed by chat_kind");
-static_assert(kind_count == static_cast<std::size_t>(chat_kind::error) + 1,
+static_assert(kind_count == chat_kind_count,
               "kinds[] must list every chat_kind");
 
 const kind_info* find_kind(chat_kind kind) {
@@ -53,135 +75,6 @@ const kind_info* find_kind(std::string_view word) {
     if (word == k.word)
       return &k;
   return nullptr;
-}
-
-// Decodes the code point starting at s[i] and advances i past it. Returns
-// false, leaving i alone, if the bytes there are not valid UTF-8: a stray
-// continuation byte, a truncated sequence, an overlong form, a surrogate or
-// a value above U+10FFFF.
-bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  char32_t min;
-  if (b0 < 0x80) {
-    cp = b0;
-    ++i;
-    return true;
-  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return false;
-  }
-  if (s.size() - i < len)
-    return false;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80)
-      return false;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return false;
-  i += len;
-  return true;
-}
-
-bool is_control(char32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-}
-
-// Unicode White_Space characters that are not control characters.
-bool is_space(char32_t cp) {
-  return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A)
-         || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
-}
-
-std::string code_point_name(char32_t cp) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
-  return buf;
-}
-
-// Printable-ASCII rendering of untrusted bytes for error messages.
-std::string quote(std::string_view s) {
-  constexpr std::size_t limit = 32;
-  std::string out = "'";
-  for (std::size_t i = 0; i < s.size() && i < limit; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7F && c != '\'' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    }
-  }
-  out += '\'';
-  if (s.size() > limit)
-    out += "...";
-  return out;
-}
-
-// label names the field in messages: "nick", "old nick", "name 3".
-bool check_nick(std::string_view nick, const std::string& label, std::string& why) {
-  if (nick.empty()) {
-    why = label + " is empty";
-    return false;
-  }
-  if (nick.size() > max_nick_size) {
-    why = label + " is " + std::to_string(nick.size()) + " bytes, the maximum is "
-          + std::to_string(max_nick_size);
-    return false;
-  }
-  for (std::size_t i = 0; i < nick.size();) {
-    const std::size_t at = i;
-    char32_t cp;
-    if (!next_code_point(nick, i, cp)) {
-      why = label + " is not valid UTF-8 at offset " + std::to_string(at);
-      return false;
-    }
-    if (cp == ' ') {
-      why = label + " contains a space at offset " + std::to_string(at);
-      return false;
-    }
-    if (is_space(cp)) {
-      why = label + " contains white-space character " + code_point_name(cp) + " at offset "
-            + std::to_string(at);
-      return false;
-    }
-    if (is_control(cp)) {
-      why = label + " contains control character " + code_point_name(cp) + " at offset "
-            + std::to_string(at);
-      return false;
-    }
-  }
-  return true;
-}
-
-bool check_text(std::string_view text, std::string& why) {
-  if (text.size() > max_text_size) {
-    why = "text is " + std::to_string(text.size()) + " bytes, the maximum is "
-          + std::to_string(max_text_size);
-    return false;
-  }
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t at = i;
-    char32_t cp;
-    if (!next_code_point(text, i, cp)) {
-      why = "text is not valid UTF-8 at offset " + std::to_string(at);
-      return false;
-    }
-    if (is_control(cp) && cp != '\t') {
-      why = "text contains control character " + code_point_name(cp) + " at offset "
-            + std::to_string(at);
-      return false;
-    }
-  }
-  return true;
 }
 
 // Splits s at its first space: returns the part before it; s becomes the part
@@ -204,7 +97,8 @@ chat_parse_result fail(std::string error) {
 } // namespace
 
 bool operator==(const chat_message& a, const chat_message& b) {
-  return a.kind == b.kind && a.nick == b.nick && a.text == b.text && a.names == b.names;
+  return a.kind == b.kind && a.nick == b.nick && a.text == b.text && a.names == b.names
+         && a.number == b.number && a.counts == b.counts;
 }
 
 bool operator!=(const chat_message& a, const chat_message& b) {
@@ -253,6 +147,30 @@ std::string encode_chat(const chat_message& msg) {
         out += name;
       }
       break;
+    case layout::number:
+      out += ' ';
+      out += std::to_string(msg.number);
+      break;
+    case layout::room:
+      out += ' ';
+      out += msg.text;
+      break;
+    case layout::rooms:
+      for (std::size_t i = 0; i < msg.names.size(); ++i) {
+        out += ' ';
+        out += msg.names[i];
+        out += ' ';
+        out += std::to_string(i < msg.counts.size() ? msg.counts[i] : 0);
+      }
+      break;
+    case layout::number_nick_text:
+      out += ' ';
+      out += std::to_string(msg.number);
+      out += ' ';
+      out += msg.nick;
+      out += ' ';
+      out += msg.text;
+      break;
   }
   return out;
 }
@@ -266,7 +184,7 @@ chat_parse_result parse_chat(std::string_view payload) {
   if (!info)
     return fail("unknown kind " + quote(word));
   const std::string k = info->word;
-  chat_message msg{info->kind, {}, {}, {}};
+  chat_message msg{info->kind, {}, {}, {}, 0, {}};
   std::string why;
   switch (info->fields) {
     case layout::none:
@@ -322,6 +240,54 @@ chat_parse_result parse_chat(std::string_view payload) {
           return fail(k + ": " + why);
         msg.names.emplace_back(name);
       }
+      break;
+    case layout::number:
+      if (!rest)
+        return fail(k + ": missing number");
+      if (!parse_number(take_field(rest), max_number_digits, "number", msg.number, why))
+        return fail(k + ": " + why);
+      if (rest)
+        return fail(k + ": unexpected data after the number");
+      break;
+    case layout::room:
+      if (!rest)
+        return fail(k + ": missing room");
+      msg.text = take_field(rest);
+      if (!check_nick(msg.text, "room", why))
+        return fail(k + ": " + why);
+      if (rest)
+        return fail(k + ": unexpected data after the room");
+      break;
+    case layout::rooms:
+      while (rest) {
+        const std::string label = "room " + std::to_string(msg.names.size() + 1);
+        const std::string_view name = take_field(rest);
+        if (!check_nick(name, label, why))
+          return fail(k + ": " + why);
+        if (!rest)
+          return fail(k + ": missing the count of " + label);
+        std::uint64_t count = 0;
+        if (!parse_number(take_field(rest), max_count_digits, "count of " + label, count, why))
+          return fail(k + ": " + why);
+        msg.names.emplace_back(name);
+        msg.counts.push_back(count);
+      }
+      break;
+    case layout::number_nick_text:
+      if (!rest)
+        return fail(k + ": missing time");
+      if (!parse_number(take_field(rest), max_number_digits, "time", msg.number, why))
+        return fail(k + ": " + why);
+      if (!rest)
+        return fail(k + ": missing nick");
+      msg.nick = take_field(rest);
+      if (!check_nick(msg.nick, "nick", why))
+        return fail(k + ": " + why);
+      if (!rest)
+        return fail(k + ": missing text");
+      if (!check_text(*rest, why))
+        return fail(k + ": " + why);
+      msg.text = *rest;
       break;
   }
   return {std::move(msg), {}};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scripted chat demo: a chat server and three clients (alice, bob, carol)
-# talk over a named pipe under Wine; prints the transcript. Exit status 0 when
+# talk over a named pipe under Wine: history for a newcomer, a taken nick,
+# rooms, a private message, an action; prints the transcript. Exit status 0 when
 # every step happened and every program exited 0, non-zero otherwise.
 #
 # Every step waits (bounded) for the line that proves the previous one
@@ -49,17 +50,23 @@ fail() {
   exit 1
 }
 
-# printed NAME LINE: program NAME printed exactly LINE (Windows ends lines with CR LF).
-printed() {
-  [ -f "$work/$1.out" ] || return 1
-  tr -d '\r' <"$work/$1.out" | grep -qxF -- "$2"
+# screen NAME: what program NAME printed, without the clients' "[HH:MM:SS] "
+# in front (Windows ends lines with CR LF).
+screen() {
+  tr -d '\r' <"$work/$1.out" | sed -E 's/^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] //'
 }
 
-# wait_line NAME LINE: waits until program NAME printed exactly LINE.
+# printed NAME LINE [-E]: program NAME printed exactly LINE (-E: LINE is a regular expression).
+printed() {
+  [ -f "$work/$1.out" ] || return 1
+  if [ "${3:-}" = -E ]; then screen "$1" | grep -qxE -- "$2"; else screen "$1" | grep -qxF -- "$2"; fi
+}
+
+# wait_line NAME LINE [-E]: waits until program NAME printed exactly LINE.
 wait_line() {
   local name=$1 line=$2 deadline=$((SECONDS + step_timeout))
-  until printed "$name" "$line"; do
-    kill -0 "${pid[$name]}" 2>/dev/null || { printed "$name" "$line" && return 0; fail "$name exited before printing '$line'"; }
+  until printed "$name" "$line" ${3:-}; do
+    kill -0 "${pid[$name]}" 2>/dev/null || { printed "$name" "$line" ${3:-} && return 0; fail "$name exited before printing '$line'"; }
     [ "$SECONDS" -lt "$deadline" ] || fail "$name did not print '$line' within ${step_timeout} s"
     sleep 0.05
   done
@@ -102,6 +109,12 @@ shows() {
   printf '%-8s| %s\n' "$1" "$2"
 }
 
+# shows_match NAME REGEX: NAME's screen shows a line matching REGEX (waits for it).
+shows_match() {
+  wait_line "$1" "$2" -E
+  printf '%-8s| %s\n' "$1" "$(screen "$1" | grep -xE -- "$2" | head -1)"
+}
+
 scripts/wine-run.sh --start
 started_wine=1
 
@@ -111,17 +124,17 @@ shows server "listening \\\\.\\pipe\\$pipe"
 
 start alice 4 "$client_exe" --pipe "$pipe" --nick alice --log-level "$log_level"
 shows alice "* welcome alice"
+shows alice "* you are in general"
+type_line alice 4 "hello, everyone"
 start bob 5 "$client_exe" --pipe "$pipe" --nick bob --log-level "$log_level"
 shows bob "* welcome bob"
+shows_match bob "history [0-9]{2}:[0-9]{2}:[0-9]{2} <alice> hello, everyone"
 shows alice "* bob joined"
 start carol 6 "$client_exe" --pipe "$pipe" --nick carol --log-level "$log_level"
 shows carol "* welcome carol"
 shows alice "* carol joined"
 shows bob "* carol joined"
 
-type_line alice 4 "hello, everyone"
-shows bob "<alice> hello, everyone"
-shows carol "<alice> hello, everyone"
 type_line bob 5 "hi alice, hi carol"
 shows alice "<bob> hi alice, hi carol"
 shows carol "<bob> hi alice, hi carol"
@@ -132,31 +145,48 @@ type_line carol 6 "/nick caroline"
 shows carol "* carol is now caroline"
 shows alice "* carol is now caroline"
 shows bob "* carol is now caroline"
+# From here on carol's screen is shown under her new nick.
+ln -s carol.out "$work/caroline.out"
+pid[caroline]=${pid[carol]}; unset "pid[carol]"
 type_line bob 5 "/who"
 shows bob "* present: alice bob caroline"
+
+type_line alice 4 "/join rust"
+shows alice "* you are in rust"
+shows bob "* alice left"
+type_line caroline 6 "/join rust"
+shows alice "* caroline joined"
+type_line caroline 6 "anyone into rust?"
+shows alice "<caroline> anyone into rust?"
+type_line alice 4 "/me waves"
+shows caroline "* alice waves"
+type_line bob 5 "/rooms"
+shows bob "* rooms: general (1) rust (2)"
+type_line alice 4 "/msg bob psst, bob: this is just for you"
+shows bob "*alice* psst, bob: this is just for you"
+shows alice "-> *bob* psst, bob: this is just for you"
 
 type_line caroline 6 "gotta go, bye"
 echo "caroline> (end of input)"
 exec 6>&-
 shows alice "<caroline> gotta go, bye"
-shows bob "<caroline> gotta go, bye"
 shows alice "* caroline left"
-shows bob "* caroline left"
-pid[caroline]=${pid[carol]}; unset "pid[carol]"
 wait_exit caroline
+! screen carol | grep -q psst || fail "caroline saw bob's private message"
+echo "          (caroline never saw the private message)"
 
 type_line bob 5 "/quit"
 # bob's input ends with /quit too: under Wine a process that exits while a
 # thread is still blocked reading its stdin may be reported as killed (137).
 exec 5>&-
-shows alice "* bob left"
 wait_exit bob
 
 echo "server  > (end of input: shut down)"
 exec 3>&-
 shows alice "* notice: server is shutting down"
-wait_exit alice
+# alice's input ends as well, for the same reason as bob's (see above).
 exec 4>&-
+wait_exit alice
 wait_exit server
 
 for name in server alice bob carol; do

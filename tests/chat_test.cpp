@@ -1,8 +1,6 @@
 // The chat room over pipe actors: many clients, ordering, nick rules,
-// shutdown with clients connected.
-#include "demos/chat/chat_room.hpp"
-#include "pipe_helpers.hpp"
-#include "proto/chat.hpp"
+// protocol versions, heartbeat, shutdown with clients connected.
+#include "chat_helpers.hpp"
 
 #include <map>
 #include <set>
@@ -18,11 +16,13 @@ using go_atom = caf::atom_constant<caf::atom("go")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using welcomed_atom = caf::atom_constant<caf::atom("welcomed")>;
 using heard_atom = caf::atom_constant<caf::atom("heard")>;
+using saw_left_atom = caf::atom_constant<caf::atom("sawleft")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
 
 // A chat client made of a pipe connection actor (via connect_pipe) and this
 // handler. Its lines are "<nick>#<seq>"; it checks that every other bot's
-// lines arrive in order, none lost or duplicated.
+// lines arrive in order, none lost or duplicated. It answers pings and tells
+// the test who it saw leave.
 struct bot_state {
   std::string nick;
   caf::actor test;
@@ -49,7 +49,8 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
   return {
     [self](frame_opened& o) {
       self->state.conn = o.connection;
-      bot_say(self, chat_message{chat_kind::join, self->state.nick, {}, {}});
+      bot_say(self, hello());
+      bot_say(self, chat(chat_kind::join, self->state.nick));
     },
     [self](pipe_connect_failed& f) {
       auto& st = self->state;
@@ -84,15 +85,17 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
           break;
         }
         case chat_kind::notice: st.notices.push_back(m.text); break;
+        case chat_kind::ping: bot_say(self, chat(chat_kind::pong)); break;
+        case chat_kind::left: self->send(st.test, saw_left_atom::value, st.nick, m.nick); break;
         case chat_kind::error: st.problems += "error: " + m.text + "; "; break;
         default: break;
       }
     },
     [self](go_atom) {
       for (int i = 0; i < self->state.lines; ++i)
-        bot_say(self, chat_message{chat_kind::say, {}, self->state.nick + "#" + std::to_string(i), {}});
+        bot_say(self, chat(chat_kind::say, {}, self->state.nick + "#" + std::to_string(i)));
     },
-    [self](leave_atom) { bot_say(self, chat_message{chat_kind::leave, {}, {}, {}}); },
+    [self](leave_atom) { bot_say(self, chat(chat_kind::leave)); },
     [self](frame_closed& c) {
       auto& st = self->state;
       std::string notices;
@@ -105,19 +108,8 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
   };
 }
 
-class chat_test : public runtime_test {
+class chat_test : public chat_fixture {
 protected:
-  void serve_chat() {
-    name = unique_pipe_name("chat");
-    room = spawn_chat_room(*sys);
-    pipe_server_options o;
-    o.name = name;
-    o.connection.when_full = when_full_policy::disconnect;
-    auto srv = spawn_pipe_server(*sys, rt->core(), o, room);
-    ASSERT_TRUE(srv) << describe(srv.error());
-    listener = *srv;
-  }
-
   caf::actor start_bot(const std::string& nick, int lines, std::uint64_t expected, caf::actor test) {
     auto bot = sys->spawn(chat_bot, nick, lines, expected, test);
     pipe_connect_options o;
@@ -126,52 +118,12 @@ protected:
     connect_pipe(*sys, rt->core(), o, bot);
     return bot;
   }
-
-  void stop_chat(caf::scoped_actor& self) {
-    self->send(listener, close_atom::value);
-    self->request(room, timeout, stop_atom::value)
-      .receive([](std::uint64_t still_open) { EXPECT_EQ(still_open, 0u); },
-               [](caf::error& e) { ADD_FAILURE() << describe(e); });
-    self->send_exit(room, caf::exit_reason::user_shutdown);
-  }
-
-  std::string name;
-  caf::actor room;
-  caf::actor listener;
 };
-
-// A raw client on the test thread speaking chat frames.
-struct raw_client {
-  io::unique_handle h;
-  proto::frame_decoder dec;
-  std::vector<std::string> pending;
-
-  void send(const chat_message& m) { ASSERT_EQ(write_blocking(h.get(), frame(proto::encode_chat(m))), 0u); }
-  std::optional<chat_message> next() {
-    while (pending.empty()) {
-      auto r = read_blocking(h.get());
-      if (r.first != 0)
-        return std::nullopt;
-      if (dec.feed(r.second, pending))
-        return std::nullopt;
-    }
-    auto p = proto::parse_chat(pending.front());
-    pending.erase(pending.begin());
-    return p.message;
-  }
-};
-
-raw_client connect_raw(const std::string& name) {
-  raw_client c;
-  auto h = open_client(name);
-  EXPECT_TRUE(h) << h.err().to_string();
-  if (h)
-    c.h = std::move(*h);
-  return c;
-}
 
 TEST_F(chat_test, fifty_clients_twenty_lines_each_all_heard_in_order) {
-  serve_chat();
+  chat_room_options opts;
+  opts.flood_lines = 1000; // each bot says its lines at once
+  serve_chat(opts);
   caf::scoped_actor self{*sys};
   constexpr int clients = 50;
   constexpr int lines = 20;
@@ -224,68 +176,121 @@ TEST_F(chat_test, fifty_clients_twenty_lines_each_all_heard_in_order) {
 
 TEST_F(chat_test, nicks_are_unique_and_renames_and_who_work) {
   serve_chat();
-  auto a = connect_raw(name);
-  a.send({chat_kind::join, "alice", {}, {}});
-  auto m = a.next();
-  ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::welcome);
+  auto a = join_raw(name, "alice");
   auto b = connect_raw(name);
-  b.send({chat_kind::join, "alice", {}, {}});
-  m = b.next();
+  b.send(chat(chat_kind::join, "alice"));
+  auto m = b.expect(chat_kind::error);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::error);
   EXPECT_EQ(m->text, "nick alice is taken");
-  b.send({chat_kind::say, {}, "hello?", {}});
-  m = b.next();
+  b.send(chat(chat_kind::say, {}, "hello?"));
+  m = b.expect(chat_kind::error);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::error);
-  EXPECT_EQ(m->text, "join first");
-  b.send({chat_kind::join, "bob", {}, {}});
-  m = b.next();
+  EXPECT_EQ(m->text, "join first (to say)");
+  b.send(chat(chat_kind::join, "bob"));
+  b.expect(chat_kind::welcome);
+  b.expect(chat_kind::entered);
+  m = a.expect(chat_kind::joined);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::welcome);
-  m = a.next();
-  ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::joined);
   EXPECT_EQ(m->nick, "bob");
-  b.send({chat_kind::nick, "alice", {}, {}});
-  m = b.next();
+  b.send(chat(chat_kind::nick, "alice"));
+  m = b.expect(chat_kind::error);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->text, "nick alice is taken");
-  b.send({chat_kind::nick, "robert", {}, {}});
+  b.send(chat(chat_kind::nick, "robert"));
   for (auto* c : {&a, &b}) {
-    m = c->next();
+    m = c->expect(chat_kind::renamed);
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->kind, chat_kind::renamed);
     EXPECT_EQ(m->nick, "bob");
     EXPECT_EQ(m->text, "robert");
   }
-  a.send({chat_kind::who, {}, {}, {}});
-  m = a.next();
+  a.send(chat(chat_kind::who));
+  m = a.expect(chat_kind::who_reply);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::who_reply);
   EXPECT_EQ(m->names, (std::vector<std::string>{"alice", "robert"}));
   // Not a chat message at all: an error reply, and the connection stays.
   ASSERT_EQ(write_blocking(a.h.get(), frame("\x01garbage")), 0u);
-  m = a.next();
+  m = a.expect(chat_kind::error);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::error);
   EXPECT_EQ(m->text.rfind("bad message", 0), 0u) << m->text;
-  a.send({chat_kind::say, {}, "still here", {}});
-  m = b.next();
+  a.send(chat(chat_kind::say, {}, "still here"));
+  m = b.expect(chat_kind::said);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::said);
   EXPECT_EQ(m->text, "still here");
   // Leaving is acknowledged by the server closing the pipe.
-  a.send({chat_kind::leave, {}, {}, {}});
+  a.send(chat(chat_kind::leave));
   EXPECT_FALSE(a.next());
-  m = b.next();
+  m = b.expect(chat_kind::left);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, chat_kind::left);
   EXPECT_EQ(m->nick, "alice");
   b.h.reset();
   caf::scoped_actor self{*sys};
   stop_chat(self);
+}
+
+// A client of protocol version 1 (join without hello) or of another version
+// hears which version is required, then the server closes the connection.
+TEST_F(chat_test, old_protocol_version_gets_version_required_and_is_closed) {
+  serve_chat();
+  auto v1 = connect_raw(name, false);
+  v1.send(chat(chat_kind::join, "oldie"));
+  auto m = v1.expect(chat_kind::error);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text.rfind("protocol version 2 required", 0), 0u) << m->text;
+  EXPECT_FALSE(v1.next()) << "the connection stays open";
+  auto v3 = connect_raw(name, false);
+  v3.send(hello(3));
+  m = v3.expect(chat_kind::error);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text, "protocol version 2 required (the client speaks version 3)");
+  EXPECT_FALSE(v3.next());
+  // The nick of the refused client is free.
+  auto ok = join_raw(name, "oldie");
+  ok.h.reset();
+  caf::scoped_actor self{*sys};
+  stop_chat(self);
+}
+
+// A client that stops answering pings is dropped within the bound; the
+// others (answering) stay and see it leave.
+TEST_F(chat_test, heartbeat_drops_a_client_that_does_not_answer_pings) {
+  chat_room_options opts;
+  opts.ping_interval = std::chrono::milliseconds(50);
+  opts.ping_timeout = std::chrono::milliseconds(400);
+  serve_chat(opts);
+  caf::scoped_actor self{*sys};
+  start_bot("answers", 0, 0, self);
+  bool welcomed = false;
+  self->receive([&](welcomed_atom, const std::string&) { welcomed = true; }, caf::after(timeout) >> [] {});
+  ASSERT_TRUE(welcomed);
+  auto silent = join_raw(name, "silent");
+  auto started = std::chrono::steady_clock::now();
+  bool saw_drop = false;
+  self->receive([&](saw_left_atom, const std::string& who, const std::string& left) {
+                  EXPECT_EQ(who, "answers");
+                  EXPECT_EQ(left, "silent");
+                  saw_drop = true;
+                },
+                [&](gone_atom, const std::string& nick, const std::string& reason, std::uint64_t,
+                    const std::string&, const std::string&) { ADD_FAILURE() << nick << " gone: " << reason; },
+                caf::after(timeout) >> [] {});
+  ASSERT_TRUE(saw_drop) << "the silent client was not dropped";
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, opts.ping_timeout);
+  auto m = silent.expect(chat_kind::notice);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->text, "no answer within 400 ms: disconnected");
+  EXPECT_FALSE(silent.next()) << "the silent client is still connected";
+  stop_chat(self);
+  bool gone = false;
+  self->receive([&](gone_atom, const std::string&, const std::string& reason, std::uint64_t,
+                    const std::string& problems, const std::string& notices) {
+                  gone = true;
+                  EXPECT_EQ(reason, "");
+                  EXPECT_EQ(problems, "");
+                  EXPECT_EQ(notices, "server is shutting down;");
+                },
+                caf::after(timeout) >> [] {});
+  EXPECT_TRUE(gone);
 }
 
 // The server stops with clients connected and their reads pending: each

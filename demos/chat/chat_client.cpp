@@ -1,13 +1,16 @@
-// chat_client --pipe NAME --nick NICK: joins the chat room on \\.\pipe\NAME,
-// sends each line of standard input and prints what it receives.
+// chat_client --pipe NAME --nick NICK: joins the chat on \\.\pipe\NAME,
+// sends each line of standard input and prints what it receives, each line
+// with the local time in front. With --wait it waits for the server, and
+// comes back (same nick, same room) when the server goes away.
 #include "actors/pipe/pipe_connect.hpp"
 #include "actors/core/runtime.hpp"
+#include "chat_text.hpp"
 #include "common.hpp"
 #include "io/log.hpp"
-#include "proto/chat.hpp"
 
 #include <cstdlib>
 #include <deque>
+#include <random>
 
 using namespace iocaf;
 using proto::chat_kind;
@@ -16,42 +19,85 @@ using proto::chat_message;
 namespace {
 
 const char* usage =
-  "usage: chat_client --pipe NAME --nick NICK [--timeout MS] [--log-level LEVEL]\n"
-  "  Joins the chat room on \\\\.\\pipe\\NAME as NICK and sends each line of standard input.\n"
-  "  Commands: /who (who is here), /nick NEW (rename), /quit (leave). Other lines are said.\n"
+  "usage: chat_client --pipe NAME --nick NICK [options]\n"
+  "  Joins the chat on \\\\.\\pipe\\NAME as NICK (in the server's default room) and sends each\n"
+  "  line of standard input. Lines starting with / are commands:\n"
+  "    /join ROOM  go to ROOM (created on demand)    /part         back to the default room\n"
+  "    /rooms      rooms and their member counts     /who          who is in your room\n"
+  "    /msg NICK TEXT  to NICK only                  /me ACTION    an action (\"* nick waves\")\n"
+  "    /away [REASON]  shown in /who                 /back         no longer away\n"
+  "    /nick NEW   rename (or, if NICK was taken, join as NEW)      /quit  leave\n"
   "  At end of input the client leaves once the server has taken everything it sent.\n"
-  "  Prints one line per event:\n"
-  "    <nick> text                  nick said text\n"
-  "    * welcome NICK               you joined as NICK\n"
-  "    * nick joined / * nick left  others came or went\n"
+  "  Prints one line per event, after the local time ([HH:MM:SS] ) unless --timestamps off:\n"
+  "    <nick> text                  nick said text in your room\n"
+  "    * nick waves                 an action (/me)\n"
+  "    *nick* text / -> *nick* text a private message to you / the echo of yours\n"
+  "    history HH:MM:SS <nick> text a line said before you came into the room\n"
+  "    * welcome NICK / * you are in ROOM   you joined / entered a room\n"
+  "    * nick joined / * nick left  others came into or left your room\n"
   "    * old is now new             a rename (yours too)\n"
-  "    * present: a b c             answer to /who, in join order\n"
-  "    * notice: text               a notice from the server (e.g. it is shutting down)\n"
+  "    * nick is away: reason / * nick is back\n"
+  "    * present: a b c / * rooms: general (2) rust (1)   answers to /who and /rooms\n"
+  "    * notice: text               a notice from the server (flood limit, shutdown, ...)\n"
   "    ! text                       an error (e.g. your nick is taken)\n"
-  "  --timeout MS        bound on connecting while the server is busy (default 5000)\n"
+  "    * reconnecting in N ms / * reconnected as NICK in ROOM   with --wait\n"
+  "  --timestamps on|off  the local time in front of every line (default on)\n"
+  "  --wait SECONDS      wait up to this long for the server, at start and whenever it goes\n"
+  "                      away, retrying with capped exponential backoff and jitter (default 0:\n"
+  "                      no retries, a lost server ends the client)\n"
+  "  --retry-min MS      first retry delay (default 100); each next one doubles ...\n"
+  "  --retry-max MS      ... up to this (default 2000); each delay is drawn from [d/2, d]\n"
+  "  --timeout MS        bound on one connect while the server is busy (default 5000)\n"
   "  --log-level LEVEL   trace, debug, info, warn, error or off (default: $IOCAF_LOG or info)\n"
-  "  Exit status: 0 after leaving cleanly (or when the server shut down with a notice),\n"
-  "  1 when the server cannot be reached or the connection is lost, 2 for bad arguments.\n";
+  "  Exit status: 0 after leaving cleanly (or when the server shut down with a notice and\n"
+  "  --wait is 0), 1 when the server cannot be reached or the connection is lost (after\n"
+  "  --wait), 2 for bad arguments.\n";
 
 using line_atom = caf::atom_constant<caf::atom("line")>;
 using eof_atom = caf::atom_constant<caf::atom("eof")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using bye_dead_atom = caf::atom_constant<caf::atom("byedead")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 // Bound on the server acknowledging our leave by closing the connection.
 constexpr auto leave_bound = std::chrono::seconds(10);
 
-struct client_state {
+struct client_options {
+  std::string pipe;
   std::string nick;
+  bool timestamps = true;
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds wait{0};
+  std::chrono::milliseconds retry_min{100};
+  std::chrono::milliseconds retry_max{2000};
+};
+
+struct client_state {
+  client_options opts;
+  std::shared_ptr<io_core> core;
+  std::string nick;
+  std::string room;               // the room we are in (to rejoin after a reconnect)
   caf::actor main;
   caf::actor connection;
-  std::deque<std::string> early;  // frames to send once connected
+  std::deque<std::string> early;  // typed frames to send once connected (and rejoined)
+  bool welcomed = false;          // joined on this connection
+  bool rejoining = false;         // reconnected; the room is not restored yet
+  int attempt = 0;                // retries since the last connection
+  std::chrono::steady_clock::time_point give_up;
+  std::mt19937 rng{std::random_device{}()};
   bool leaving = false;           // leave sent (or about to be): the close is expected
   bool server_notice = false;     // the server announced it is going away
   bool done = false;
 };
 
 using self_ptr = caf::stateful_actor<client_state>*;
+
+void show(self_ptr self, const std::string& line) {
+  if (self->state.opts.timestamps)
+    chat::print_line("[" + chat::clock_time(std::time(nullptr)) + "] " + line);
+  else
+    chat::print_line(line);
+}
 
 void finish(self_ptr self, int rc) {
   auto& st = self->state;
@@ -62,13 +108,51 @@ void finish(self_ptr self, int rc) {
   self->quit();
 }
 
-void send_frame(self_ptr self, const chat_message& msg) {
+void send_now(self_ptr self, const chat_message& msg) {
+  self->send(self->state.connection, frame_send{proto::encode_chat(msg)});
+}
+
+// Typed messages wait while there is no connection or the room is not back yet.
+void send_typed(self_ptr self, const chat_message& msg) {
   auto& st = self->state;
-  auto payload = proto::encode_chat(msg);
-  if (st.connection)
-    self->send(st.connection, frame_send{payload});
+  if (st.connection && !st.rejoining)
+    send_now(self, msg);
   else
-    st.early.push_back(payload);
+    st.early.push_back(proto::encode_chat(msg));
+}
+
+void flush_early(self_ptr self) {
+  auto& st = self->state;
+  for (auto& payload : st.early)
+    self->send(st.connection, frame_send{std::move(payload)});
+  st.early.clear();
+}
+
+void connect(self_ptr self) {
+  pipe_connect_options opts;
+  opts.name = self->state.opts.pipe;
+  opts.timeout = self->state.opts.timeout;
+  connect_pipe(self->system(), self->state.core, opts, caf::actor{self});
+}
+
+// Retries after a capped exponential delay with jitter, within --wait; false
+// if the wait is used up.
+bool retry_later(self_ptr self) {
+  auto& st = self->state;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(st.give_up - std::chrono::steady_clock::now());
+  if (left.count() <= 0)
+    return false;
+  auto cap = st.opts.retry_max.count();
+  long long delay = st.opts.retry_min.count();
+  for (int i = 0; i < st.attempt && delay < cap; ++i)
+    delay *= 2;
+  delay = std::min<long long>(delay, cap);
+  delay = std::uniform_int_distribution<long long>{delay / 2, delay}(st.rng);
+  delay = std::min<long long>(delay, left.count());
+  ++st.attempt;
+  show(self, "* reconnecting in " + std::to_string(delay) + " ms (attempt " + std::to_string(st.attempt) + ")");
+  self->delayed_send(self, std::chrono::milliseconds(delay), retry_atom::value);
+  return true;
 }
 
 void leave(self_ptr self) {
@@ -76,92 +160,146 @@ void leave(self_ptr self) {
   if (st.leaving)
     return;
   st.leaving = true;
-  send_frame(self, chat_message{chat_kind::leave, {}, {}, {}});
+  if (!st.connection) { // nothing to leave
+    finish(self, 0);
+    return;
+  }
+  send_now(self, chat::message(chat_kind::leave));
   self->delayed_send(self, leave_bound, bye_dead_atom::value);
 }
 
 void on_line(self_ptr self, const std::string& line) {
-  if (self->state.leaving || line.empty())
+  auto& st = self->state;
+  if (st.leaving || line.empty())
     return;
-  if (line[0] != '/') {
-    send_frame(self, chat_message{chat_kind::say, {}, line, {}});
+  std::string error;
+  auto msg = chat::parse_typed(line, &error);
+  if (!msg) {
+    show(self, "! " + error);
+  } else if (msg->kind == chat_kind::leave) {
+    leave(self);
+  } else if (msg->kind == chat_kind::nick && !st.welcomed && st.connection) {
+    // Not joined yet (the nick was taken): join under the new nick.
+    st.nick = msg->nick;
+    send_now(self, chat::message(chat_kind::join, st.nick));
+  } else {
+    send_typed(self, *msg);
+  }
+}
+
+void on_entered(self_ptr self, const std::string& room) {
+  auto& st = self->state;
+  if (st.rejoining && !st.room.empty() && room != st.room) {
+    send_now(self, chat::message(chat_kind::enter, {}, st.room)); // back to where we were
     return;
   }
-  auto space = line.find(' ');
-  auto command = line.substr(0, space);
-  auto arg = space == std::string::npos ? std::string{} : line.substr(space + 1);
-  if (command == "/who" && arg.empty())
-    send_frame(self, chat_message{chat_kind::who, {}, {}, {}});
-  else if (command == "/nick" && !arg.empty())
-    send_frame(self, chat_message{chat_kind::nick, arg, {}, {}});
-  else if (command == "/quit" && arg.empty())
-    leave(self);
-  else
-    chat::print_line("! unknown command '" + line + "' (try /who, /nick NEW, /quit)");
+  st.room = room;
+  if (st.rejoining) {
+    st.rejoining = false;
+    show(self, "* reconnected as " + st.nick + " in " + room);
+    flush_early(self);
+  }
 }
 
 void on_chat(self_ptr self, const chat_message& m) {
+  auto& st = self->state;
   switch (m.kind) {
-    case chat_kind::said: chat::print_line("<" + m.nick + "> " + m.text); break;
-    case chat_kind::welcome: chat::print_line("* welcome " + m.nick); break;
-    case chat_kind::joined: chat::print_line("* " + m.nick + " joined"); break;
-    case chat_kind::left: chat::print_line("* " + m.nick + " left"); break;
+    case chat_kind::ping: send_now(self, chat::message(chat_kind::pong)); return;
+    case chat_kind::welcome:
+      st.welcomed = true;
+      st.nick = m.nick;
+      if (st.rejoining) // the rejoin is shown once the room is back
+        return;
+      break;
+    case chat_kind::entered:
+      on_entered(self, m.text);
+      if (st.rejoining || st.room != m.text)
+        return;
+      break;
     case chat_kind::renamed:
-      chat::print_line("* " + m.nick + " is now " + m.text);
-      if (m.nick == self->state.nick)
-        self->state.nick = m.text;
+      if (m.nick == st.nick)
+        st.nick = m.text;
       break;
-    case chat_kind::who_reply: {
-      std::string line = "* present:";
-      for (auto& n : m.names)
-        line += " " + n;
-      chat::print_line(line);
-      break;
-    }
     case chat_kind::notice:
-      self->state.server_notice = true;
-      chat::print_line("* notice: " + m.text);
+      if (m.text == "server is shutting down")
+        st.server_notice = true;
       break;
-    case chat_kind::error: chat::print_line("! " + m.text); break;
-    default: chat::print_line(std::string("! the server sent a client message: ") + proto::to_string(m.kind)); break;
+    default: break;
   }
+  show(self, chat::render(m));
+  if (m.kind == chat_kind::error && !st.welcomed && m.text == "nick " + st.nick + " is taken")
+    show(self, "* pick another nick with /nick NEW");
 }
 
-caf::behavior chat_client(self_ptr self, std::string nick, caf::actor main) {
-  self->state.nick = nick;
-  self->state.main = std::move(main);
-  send_frame(self, chat_message{chat_kind::join, nick, {}, {}});
+void on_lost(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  bool was_joined = st.welcomed;
+  st.connection = nullptr;
+  st.welcomed = false;
+  st.rejoining = st.rejoining || was_joined;
+  if (st.opts.wait.count() > 0 && !st.leaving) {
+    if (st.attempt == 0) {
+      st.give_up = std::chrono::steady_clock::now() + st.opts.wait;
+      show(self, "* " + why + "; waiting up to " + std::to_string(st.opts.wait.count() / 1000) + " s for it");
+    }
+    if (retry_later(self))
+      return;
+  }
+  if (st.server_notice && !st.leaving) {
+    finish(self, 0);
+    return;
+  }
+  std::fprintf(stderr, "chat_client: %s\n", why.c_str());
+  finish(self, 1);
+}
+
+caf::behavior chat_client(self_ptr self, client_options opts, std::shared_ptr<io_core> core, caf::actor main) {
+  auto& st = self->state;
+  st.opts = opts;
+  st.nick = opts.nick;
+  st.core = std::move(core);
+  st.main = std::move(main);
+  st.give_up = std::chrono::steady_clock::now() + opts.wait;
+  connect(self);
   return {
     [self](frame_opened& msg) {
       auto& st = self->state;
       st.connection = msg.connection;
-      for (auto& payload : st.early)
-        self->send(st.connection, frame_send{std::move(payload)});
-      st.early.clear();
+      st.attempt = 0;
+      st.server_notice = false;
+      send_now(self, [] {
+        auto hello = chat::message(chat_kind::hello);
+        hello.number = proto::chat_protocol_version;
+        return hello;
+      }());
+      send_now(self, chat::message(chat_kind::join, st.nick));
+      if (!st.rejoining)
+        flush_early(self);
     },
     [self](pipe_connect_failed& msg) {
-      std::fprintf(stderr, "chat_client: cannot connect to \\\\.\\pipe\\%s: %s\n", msg.pipe.c_str(),
-                   describe(msg.reason).c_str());
-      finish(self, 1);
+      on_lost(self, "cannot connect to \\\\.\\pipe\\" + msg.pipe + ": " + describe(msg.reason));
     },
     [self](frame_received& msg) {
       auto parsed = proto::parse_chat(msg.payload);
       if (!parsed.message)
-        chat::print_line("! bad message from the server: " + parsed.error);
+        show(self, "! bad message from the server: " + parsed.error);
       else
         on_chat(self, *parsed.message);
     },
     [self](frame_closed& msg) {
       auto& st = self->state;
-      if ((st.leaving || st.server_notice) && !msg.reason) {
+      if (st.leaving && !msg.reason) {
         finish(self, 0);
         return;
       }
-      std::fprintf(stderr, "chat_client: connection to the server lost: %s\n",
-                   msg.reason ? describe(msg.reason).c_str() : "the server closed it");
-      finish(self, 1);
+      on_lost(self, "connection to the server lost: "
+                      + (msg.reason ? describe(msg.reason) : std::string("the server closed it")));
     },
-    [self](frame_refused& msg) { chat::print_line("! not sent: " + describe(msg.reason)); },
+    [self](frame_refused& msg) { show(self, "! not sent: " + describe(msg.reason)); },
+    [self](retry_atom) {
+      if (!self->state.leaving)
+        connect(self);
+    },
     [self](line_atom, std::string& line) { on_line(self, line); },
     [self](eof_atom) { leave(self); },
     [self](bye_dead_atom) {
@@ -179,17 +317,13 @@ int bad_usage(const std::string& why) {
   return 2;
 }
 
-int run(const std::string& pipe, const std::string& nick, std::chrono::milliseconds timeout) {
+int run(const client_options& opts) {
   caf::actor_system_config cfg;
   configure(cfg);
   caf::actor_system sys{cfg};
   runtime rt{sys};
   caf::scoped_actor self{sys};
-  auto client = sys.spawn(chat_client, nick, caf::actor{self});
-  pipe_connect_options opts;
-  opts.name = pipe;
-  opts.timeout = timeout;
-  connect_pipe(sys, rt.core(), opts, client);
+  auto client = sys.spawn(chat_client, opts, rt.core(), caf::actor{self});
   chat::stdin_lines input;
   input.start([client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); },
               [client] { caf::anon_send(client, eof_atom::value); });
@@ -211,28 +345,42 @@ int run(const std::string& pipe, const std::string& nick, std::chrono::milliseco
 int main(int argc, char** argv) {
   chat::flags f;
   std::string why;
-  if (!f.parse(argc, argv, {"--pipe", "--nick", "--timeout", "--log-level"}, &why))
+  if (!f.parse(argc, argv,
+               {"--pipe", "--nick", "--timeout", "--log-level", "--timestamps", "--wait", "--retry-min",
+                "--retry-max"},
+               &why))
     return bad_usage(why);
   if (f.help) {
     std::fputs(usage, stdout);
     return 0;
   }
-  if (f.get("pipe").empty())
+  client_options o;
+  o.pipe = f.get("pipe");
+  o.nick = f.get("nick");
+  if (o.pipe.empty())
     return bad_usage("--pipe NAME is required");
-  if (f.get("nick").empty())
+  if (o.nick.empty())
     return bad_usage("--nick NICK is required");
-  if (!proto::valid_nick(f.get("nick"), &why))
+  if (!proto::valid_nick(o.nick, &why))
     return bad_usage("invalid nick: " + why);
   if (f.has("log-level") && !set_log_level(f.get("log-level")))
     return bad_usage("unknown log level '" + f.get("log-level") + "'");
-  long timeout_ms = 5000;
-  if (f.has("timeout")) {
-    char* end = nullptr;
-    timeout_ms = std::strtol(f.get("timeout").c_str(), &end, 10);
-    if (end == nullptr || *end != '\0' || timeout_ms <= 0)
-      return bad_usage("--timeout must be a positive number of milliseconds");
-  }
-  int rc = run(f.get("pipe"), f.get("nick"), std::chrono::milliseconds(timeout_ms));
+  auto stamps = f.get("timestamps", "on");
+  if (stamps != "on" && stamps != "off")
+    return bad_usage("--timestamps must be on or off");
+  o.timestamps = stamps == "on";
+  long long timeout, wait, retry_min, retry_max;
+  if (!f.number("timeout", 1, 3600000, 5000, &timeout, &why) || !f.number("wait", 0, 86400, 0, &wait, &why)
+      || !f.number("retry-min", 1, 3600000, 100, &retry_min, &why)
+      || !f.number("retry-max", 1, 3600000, 2000, &retry_max, &why))
+    return bad_usage(why);
+  if (retry_max < retry_min)
+    return bad_usage("--retry-max must not be below --retry-min");
+  o.timeout = std::chrono::milliseconds(timeout);
+  o.wait = std::chrono::seconds(wait);
+  o.retry_min = std::chrono::milliseconds(retry_min);
+  o.retry_max = std::chrono::milliseconds(retry_max);
+  int rc = run(o);
   std::fflush(stdout);
   std::fflush(stderr);
   // The stdin reader may still be blocked in a read: end without joining it.

@@ -1,60 +1,90 @@
-#include "demos/chat/chat_room.hpp"
-
-#include "io/log.hpp"
-#include "proto/chat.hpp"
-
-#include <algorithm>
-#include <unordered_map>
-#include <vector>
+#include "demos/chat/chat_room_state.hpp"
 
 namespace iocaf {
 
-namespace {
+namespace chat_server {
 
-using proto::chat_kind;
-using proto::chat_message;
-using stop_deadline_atom = caf::atom_constant<caf::atom("stopdead")>;
-
-struct member {
-  caf::actor connection;
-  std::string nick;     // empty until joined
-  bool leaving = false; // said leave (or was told to go): its frames are ignored
-};
-
-struct chat_room_state {
-  chat_room_options opts;
-  std::shared_ptr<spdlog::logger> log;
-  std::unordered_map<caf::actor_id, member> members; // every open connection
-  std::vector<caf::actor_id> joined;                 // joined members, in join order
-  bool stopping = false;
-  caf::response_promise stop_reply;
-  bool stop_answered = false;
-};
-
-using self_ptr = caf::stateful_actor<chat_room_state>*;
+chat_message make(chat_kind kind, std::string nick, std::string text) {
+  return chat_message{kind, std::move(nick), std::move(text), {}, 0, {}};
+}
 
 void send_chat(self_ptr self, const caf::actor& to, const chat_message& msg) {
   self->send(to, frame_send{proto::encode_chat(msg)});
 }
 
-void send_error(self_ptr self, const caf::actor& to, std::string text) {
-  send_chat(self, to, chat_message{chat_kind::error, {}, std::move(text), {}});
+void send_error(self_ptr self, const member& m, std::string text) {
+  send_chat(self, m.connection, make(chat_kind::error, {}, std::move(text)));
 }
 
-// To every joined member except `except` (0: everybody).
-void broadcast(self_ptr self, const chat_message& msg, caf::actor_id except = 0) {
+void send_notice(self_ptr self, const member& m, std::string text) {
+  send_chat(self, m.connection, make(chat_kind::notice, {}, std::move(text)));
+}
+
+// To every member of the room except `except` (0: everybody).
+void broadcast(self_ptr self, const std::string& room, const chat_message& msg, caf::actor_id except) {
   auto payload = proto::encode_chat(msg);
-  for (auto id : self->state.joined)
+  for (auto id : self->state.rooms->members(room))
     if (id != except)
       self->send(self->state.members[id].connection, frame_send{payload});
 }
 
 member* find_nick(chat_room_state& st, const std::string& nick) {
-  for (auto id : st.joined)
-    if (st.members[id].nick == nick)
-      return &st.members[id];
+  for (auto& kv : st.members)
+    if (kv.second.nick == nick)
+      return &kv.second;
   return nullptr;
 }
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(
+    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void enter_room(self_ptr self, member& m, const std::string& room) {
+  auto& st = self->state;
+  m.room = room;
+  st.rooms->enter(room, m.connection.id());
+  send_chat(self, m.connection, make(chat_kind::entered, {}, room));
+  for (auto& line : st.rooms->history(room)) {
+    auto h = make(line.action ? chat_kind::history_me : chat_kind::history, line.nick, line.text);
+    h.number = line.time;
+    send_chat(self, m.connection, h);
+  }
+  broadcast(self, room, make(chat_kind::joined, m.nick), m.connection.id());
+}
+
+void leave_room(self_ptr self, member& m) {
+  auto& st = self->state;
+  st.rooms->leave(m.room, m.connection.id());
+  if (!st.stopping) // when stopping, everybody is being closed anyway
+    broadcast(self, m.room, make(chat_kind::left, m.nick));
+  m.room.clear();
+}
+
+// The member left the chat (leave, close, crash or dropped): its room hears of it.
+void part(self_ptr self, member& m) {
+  if (m.nick.empty())
+    return;
+  leave_room(self, m);
+  self->state.log->info("{} left", m.nick);
+  m.nick.clear();
+}
+
+// Says goodbye with a last message, then closes after flushing it.
+void send_away(self_ptr self, member& m, const chat_message& last) {
+  part(self, m);
+  m.leaving = true;
+  send_chat(self, m.connection, last);
+  self->send(m.connection, close_atom::value);
+}
+
+} // namespace chat_server
+
+namespace {
+
+using namespace chat_server;
+using stop_deadline_atom = caf::atom_constant<caf::atom("stopdead")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
 void answer_stop(self_ptr self) {
   auto& st = self->state;
@@ -64,19 +94,8 @@ void answer_stop(self_ptr self) {
   st.stop_reply.deliver(std::uint64_t{0});
 }
 
-// The member left the room (leave, close or crash): the others hear of it.
-void part(self_ptr self, member& m) {
-  auto& st = self->state;
-  if (m.nick.empty())
-    return;
-  auto id = m.connection.id();
-  st.joined.erase(std::remove(st.joined.begin(), st.joined.end(), id), st.joined.end());
-  if (!st.stopping) // when stopping, everybody is being closed anyway
-    broadcast(self, chat_message{chat_kind::left, m.nick, {}, {}});
-  st.log->info("{} left", m.nick);
-  m.nick.clear();
-}
-
+// The member enters a room: it hears where it is and the room's history,
+// then the others hear of it.
 void remove_connection(self_ptr self, caf::actor_id id) {
   auto& st = self->state;
   auto i = st.members.find(id);
@@ -87,100 +106,73 @@ void remove_connection(self_ptr self, caf::actor_id id) {
   answer_stop(self);
 }
 
-bool check_nick(self_ptr self, member& m, const std::string& nick) {
-  std::string why;
-  if (!proto::valid_nick(nick, &why)) {
-    send_error(self, m.connection, "invalid nick: " + why);
-    return false;
+void heartbeat(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  auto ping = proto::encode_chat(make(chat_kind::ping));
+  for (auto& kv : st.members) {
+    auto& m = kv.second;
+    if (m.leaving)
+      continue;
+    if (now - m.last_heard > st.opts.ping_timeout) {
+      st.log->info("dropping {}: not heard from within {} ms", m.nick.empty() ? "a new client" : m.nick,
+                   st.opts.ping_timeout.count());
+      send_away(self, m, make(chat_kind::notice, {}, "no answer within " + std::to_string(st.opts.ping_timeout.count())
+                                                        + " ms: disconnected"));
+    } else if (m.hello) {
+      self->send(m.connection, frame_send{ping});
+    }
   }
-  if (find_nick(self->state, nick) != nullptr) {
-    send_error(self, m.connection, "nick " + nick + " is taken");
-    return false;
-  }
-  return true;
+  self->delayed_send(self, st.opts.ping_interval, heartbeat_atom::value);
 }
 
-void on_chat(self_ptr self, member& m, chat_message& msg) {
+caf::result<std::uint64_t> start_stop(self_ptr self) {
   auto& st = self->state;
-  auto id = m.connection.id();
-  bool joined = !m.nick.empty();
-  switch (msg.kind) {
-    case chat_kind::join:
-      if (joined) {
-        send_error(self, m.connection, "you already joined as " + m.nick);
-      } else if (check_nick(self, m, msg.nick)) {
-        m.nick = msg.nick;
-        st.joined.push_back(id);
-        send_chat(self, m.connection, chat_message{chat_kind::welcome, m.nick, {}, {}});
-        broadcast(self, chat_message{chat_kind::joined, m.nick, {}, {}}, id);
-        st.log->info("{} joined", m.nick);
-      }
-      return;
-    case chat_kind::say:
-      if (!joined)
-        send_error(self, m.connection, "join first");
-      else
-        broadcast(self, chat_message{chat_kind::said, m.nick, std::move(msg.text), {}}, id);
-      return;
-    case chat_kind::who: {
-      chat_message reply{chat_kind::who_reply, {}, {}, {}};
-      for (auto j : st.joined)
-        reply.names.push_back(st.members[j].nick);
-      send_chat(self, m.connection, reply);
-      return;
-    }
-    case chat_kind::nick:
-      if (!joined) {
-        send_error(self, m.connection, "join first");
-      } else if (msg.nick == m.nick) {
-        send_error(self, m.connection, "you are " + m.nick + " already");
-      } else if (check_nick(self, m, msg.nick)) {
-        broadcast(self, chat_message{chat_kind::renamed, m.nick, msg.nick, {}});
-        st.log->info("{} is now {}", m.nick, msg.nick);
-        m.nick = msg.nick;
-      }
-      return;
-    case chat_kind::leave:
-      // Leaving is acknowledged by the close: after every earlier reply was flushed.
-      part(self, m);
-      m.leaving = true;
-      self->send(m.connection, close_atom::value);
-      return;
-    default:
-      send_error(self, m.connection, std::string("a client may not send '") + proto::to_string(msg.kind) + "'");
-      return;
-  }
+  if (st.stopping)
+    return make_error(errc::closing, "the room is already stopping");
+  st.stopping = true;
+  st.stop_reply = self->make_response_promise();
+  st.log->info("stopping: {} connections", st.members.size());
+  auto notice = make(chat_kind::notice, {}, "server is shutting down");
+  for (auto& kv : st.members)
+    if (!kv.second.leaving)
+      send_away(self, kv.second, notice);
+  self->delayed_send(self, st.opts.stop_bound, stop_deadline_atom::value);
+  answer_stop(self);
+  return caf::delegated<std::uint64_t>{};
 }
 
 caf::behavior chat_room(self_ptr self, chat_room_options opts) {
   auto& st = self->state;
   st.opts = opts;
+  st.rooms.emplace(opts.default_room, opts.history_lines, opts.max_rooms);
   st.log = logger("chat");
   // Connections that are closing answer writes with errors; they need no action.
   self->set_error_handler([self](caf::error& err) { self->state.log->debug("ignored: {}", describe(err)); });
   self->set_down_handler([self](caf::down_msg& dm) { remove_connection(self, dm.source.id()); });
+  if (opts.ping_interval.count() > 0)
+    self->delayed_send(self, opts.ping_interval, heartbeat_atom::value);
   return {
     [self](frame_opened& msg) {
       auto& st = self->state;
       self->monitor(msg.connection);
       auto& m = st.members[msg.connection.id()];
       m.connection = msg.connection;
-      if (st.stopping) {
-        m.leaving = true;
-        send_chat(self, m.connection, chat_message{chat_kind::notice, {}, "server is shutting down", {}});
-        self->send(m.connection, close_atom::value);
-      }
+      m.last_heard = clock_type::now();
+      if (st.stopping)
+        send_away(self, m, make(chat_kind::notice, {}, "server is shutting down"));
     },
     [self](frame_received& msg) {
       auto& st = self->state;
       auto i = st.members.find(msg.connection.id());
       if (i == st.members.end() || i->second.leaving)
         return;
+      i->second.last_heard = clock_type::now();
       auto parsed = proto::parse_chat(msg.payload);
       if (!parsed.message) {
         st.log->warn("bad message from {}: {}", i->second.nick.empty() ? "a new client" : i->second.nick,
                      parsed.error);
-        send_error(self, msg.connection, "bad message: " + parsed.error);
+        send_error(self, i->second, "bad message: " + parsed.error);
         return;
       }
       on_chat(self, i->second, *parsed.message);
@@ -197,23 +189,11 @@ caf::behavior chat_room(self_ptr self, chat_room_options opts) {
       else
         self->state.log->warn("a reply was not queued: {}", describe(msg.reason));
     },
-    [self](stop_atom) -> caf::result<std::uint64_t> {
-      auto& st = self->state;
-      if (st.stopping)
-        return make_error(errc::closing, "the room is already stopping");
-      st.stopping = true;
-      st.stop_reply = self->make_response_promise();
-      st.log->info("stopping: {} connections", st.members.size());
-      chat_message notice{chat_kind::notice, {}, "server is shutting down", {}};
-      for (auto& kv : st.members) {
-        kv.second.leaving = true;
-        send_chat(self, kv.second.connection, notice);
-        self->send(kv.second.connection, close_atom::value);
-      }
-      self->delayed_send(self, st.opts.stop_bound, stop_deadline_atom::value);
-      answer_stop(self);
-      return caf::delegated<std::uint64_t>{};
+    [self](heartbeat_atom) {
+      if (!self->state.stopping)
+        heartbeat(self);
     },
+    [self](stop_atom) -> caf::result<std::uint64_t> { return start_stop(self); },
     [self](stop_deadline_atom) {
       auto& st = self->state;
       if (st.stop_answered)

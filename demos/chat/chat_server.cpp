@@ -1,4 +1,5 @@
-// chat_server --pipe NAME: a chat room served on \\.\pipe\NAME.
+// chat_server --pipe NAME: a chat server (rooms, history, private messages,
+// flood limit, heartbeat; see docs/chat.md) on \\.\pipe\NAME.
 //
 // Prints "listening \\.\pipe\NAME" once clients can connect, serves until
 // Ctrl+C or until its standard input reaches end-of-file, then tells every
@@ -9,6 +10,7 @@
 #include "actors/core/runtime.hpp"
 #include "common.hpp"
 #include "io/log.hpp"
+#include "proto/chat.hpp"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -18,11 +20,18 @@ using namespace iocaf;
 namespace {
 
 const char* usage =
-  "usage: chat_server --pipe NAME [--instances N] [--log-level LEVEL]\n"
-  "  Serves a chat room on \\\\.\\pipe\\NAME until Ctrl+C or end of standard input.\n"
-  "  --pipe NAME         pipe name (required)\n"
-  "  --instances N       pipe instances kept waiting for clients (default 4)\n"
-  "  --log-level LEVEL   trace, debug, info, warn, error or off (default: $IOCAF_LOG or info)\n"
+  "usage: chat_server --pipe NAME [options]\n"
+  "  Serves a chat (protocol version 2) on \\\\.\\pipe\\NAME until Ctrl+C or end of standard input.\n"
+  "  --pipe NAME           pipe name (required)\n"
+  "  --instances N         pipe instances kept waiting for clients (default 4)\n"
+  "  --room NAME           the default room, where clients start (default general)\n"
+  "  --history N           lines of history a newcomer to a room sees (default 20, 0: none)\n"
+  "  --max-rooms N         rooms that may exist at once (default 256)\n"
+  "  --flood-lines N       lines (said, /me, /msg) a client may send per flood window (default 10)\n"
+  "  --flood-window MS     the flood window in milliseconds (default 2000)\n"
+  "  --ping-interval MS    a ping to every client this often (default 10000, 0: no heartbeat)\n"
+  "  --ping-timeout MS     a client not heard from this long is dropped (default 30000)\n"
+  "  --log-level LEVEL     trace, debug, info, warn, error or off (default: $IOCAF_LOG or info)\n"
   "  Prints \"listening \\\\.\\pipe\\NAME\" when ready. Exit status: 0 after a clean shutdown,\n"
   "  1 on a runtime failure, 2 for bad arguments.\n";
 
@@ -54,14 +63,14 @@ int bad_usage(const std::string& why) {
   return 2;
 }
 
-int run(const std::string& name, std::size_t instances) {
+int run(const std::string& name, std::size_t instances, const chat_room_options& room_opts) {
   auto log = logger("chat_server");
   caf::actor_system_config cfg;
   configure(cfg);
   caf::actor_system sys{cfg};
   runtime rt{sys};
 
-  auto room = spawn_chat_room(sys);
+  auto room = spawn_chat_room(sys, room_opts);
   pipe_server_options opts;
   opts.name = name;
   opts.instances = instances;
@@ -125,7 +134,10 @@ int run(const std::string& name, std::size_t instances) {
 int main(int argc, char** argv) {
   chat::flags f;
   std::string why;
-  if (!f.parse(argc, argv, {"--pipe", "--instances", "--log-level"}, &why))
+  if (!f.parse(argc, argv,
+               {"--pipe", "--instances", "--log-level", "--room", "--history", "--max-rooms", "--flood-lines",
+                "--flood-window", "--ping-interval", "--ping-timeout"},
+               &why))
     return bad_usage(why);
   if (f.help) {
     std::fputs(usage, stdout);
@@ -135,15 +147,28 @@ int main(int argc, char** argv) {
     return bad_usage("--pipe NAME is required");
   if (f.has("log-level") && !set_log_level(f.get("log-level")))
     return bad_usage("unknown log level '" + f.get("log-level") + "'");
-  std::size_t instances = 4;
-  if (f.has("instances")) {
-    char* end = nullptr;
-    auto n = std::strtoul(f.get("instances").c_str(), &end, 10);
-    if (end == nullptr || *end != '\0' || n == 0 || n > 64)
-      return bad_usage("--instances must be a number from 1 to 64");
-    instances = n;
+  chat_room_options o;
+  long long instances, history, max_rooms, flood_lines, flood_window, ping_interval, ping_timeout;
+  constexpr long long day_ms = 24LL * 3600 * 1000;
+  if (!f.number("instances", 1, 64, 4, &instances, &why) || !f.number("history", 0, 10000, 20, &history, &why)
+      || !f.number("max-rooms", 1, 100000, 256, &max_rooms, &why)
+      || !f.number("flood-lines", 1, 1000000, 10, &flood_lines, &why)
+      || !f.number("flood-window", 1, day_ms, 2000, &flood_window, &why)
+      || !f.number("ping-interval", 0, day_ms, 10000, &ping_interval, &why)
+      || !f.number("ping-timeout", 1, day_ms, 30000, &ping_timeout, &why))
+    return bad_usage(why);
+  if (f.has("room")) {
+    if (!proto::valid_nick(f.get("room"), &why)) // rooms follow the nick rules
+      return bad_usage("invalid room: " + why);
+    o.default_room = f.get("room");
   }
-  int rc = run(f.get("pipe"), instances);
+  o.history_lines = static_cast<std::size_t>(history);
+  o.max_rooms = static_cast<std::size_t>(max_rooms);
+  o.flood_lines = static_cast<std::size_t>(flood_lines);
+  o.flood_window = std::chrono::milliseconds(flood_window);
+  o.ping_interval = std::chrono::milliseconds(ping_interval);
+  o.ping_timeout = std::chrono::milliseconds(ping_timeout);
+  int rc = run(f.get("pipe"), static_cast<std::size_t>(instances), o);
   std::fflush(stdout);
   std::fflush(stderr);
   // The stdin reader may still be blocked in a read: end without joining it.

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -50,6 +51,25 @@ struct flags {
     return i == values.end() ? fallback : i->second;
   }
   bool has(const std::string& name) const { return values.count(name) > 0; }
+
+  // The number given for --name (fallback if absent), within [min, max].
+  // False with a message in *error if it is not such a number.
+  bool number(const std::string& name, long long min, long long max, long long fallback, long long* out,
+              std::string* error) const {
+    *out = fallback;
+    if (!has(name))
+      return true;
+    const std::string text = get(name);
+    char* end = nullptr;
+    long long n = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || end == nullptr || *end != '\0' || n < min || n > max) {
+      *error = "--" + name + " must be a number from " + std::to_string(min) + " to " + std::to_string(max)
+               + ", not '" + text + "'";
+      return false;
+    }
+    *out = n;
+    return true;
+  }
 };
 
 // Reads stdin line by line in its own thread and hands each line (without

@@ -5,7 +5,8 @@
 //   - an error is non-empty printable ASCII (safe to log);
 //   - an accepted payload is canonical: encode_chat(message) == payload;
 //   - parse_chat(encode_chat(message)) == message;
-//   - the fields of an accepted message respect the documented limits.
+//   - the fields of an accepted message respect the documented limits
+//     (nicks, rooms, numbers, room counts; fields a kind does not use are empty).
 #include "proto/chat.hpp"
 
 #include <cstdint>
@@ -54,11 +55,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(m.text.size() <= max_text_size, "text longer than the maximum");
   if (!m.nick.empty())
     check(valid_nick(m.nick), "accepted an invalid nick");
-  if (m.kind == chat_kind::renamed)
-    check(valid_nick(m.text), "accepted an invalid new nick");
+  if (m.kind == chat_kind::renamed || m.kind == chat_kind::enter || m.kind == chat_kind::entered)
+    check(valid_nick(m.text), "accepted an invalid new nick or room");
   for (const auto& name : m.names)
-    check(valid_nick(name), "accepted an invalid name");
-  if (m.kind != chat_kind::who_reply)
-    check(m.names.empty(), "names set outside who_reply");
+    check(valid_nick(name), "accepted an invalid name or room");
+  if (m.kind != chat_kind::who_reply && m.kind != chat_kind::rooms_reply)
+    check(m.names.empty(), "names set outside who_reply and rooms_reply");
+  if (m.kind == chat_kind::rooms_reply)
+    check(m.counts.size() == m.names.size(), "a room without its count");
+  else
+    check(m.counts.empty(), "counts set outside rooms_reply");
+  for (auto c : m.counts)
+    check(c <= 999999999u, "room count above 9 digits");
+  check(m.number <= 999999999999999u, "number above 15 digits");
+  if (m.kind != chat_kind::hello && m.kind != chat_kind::history && m.kind != chat_kind::history_me)
+    check(m.number == 0, "number set outside hello and history");
   return 0;
 }

@@ -14,6 +14,9 @@ void PrintTo(const chat_message& m, std::ostream* os) {
       << "\", names=[";
   for (const auto& n : m.names)
     *os << "\"" << n << "\" ";
+  *os << "], number=" << m.number << ", counts=[";
+  for (auto c : m.counts)
+    *os << c << " ";
   *os << "]}";
 }
 } // namespace iocaf::proto
@@ -27,7 +30,19 @@ const std::string text4096(4096, 't');
 
 chat_message msg(chat_kind k, std::string nick = {}, std::string text = {},
                  std::vector<std::string> names = {}) {
-  return {k, std::move(nick), std::move(text), std::move(names)};
+  return {k, std::move(nick), std::move(text), std::move(names), 0, {}};
+}
+
+chat_message numbered(chat_kind k, std::uint64_t number, std::string nick = {}, std::string text = {}) {
+  auto m = msg(k, std::move(nick), std::move(text));
+  m.number = number;
+  return m;
+}
+
+chat_message rooms_reply(std::vector<std::string> rooms, std::vector<std::uint64_t> counts) {
+  auto m = msg(chat_kind::rooms_reply, {}, {}, std::move(rooms));
+  m.counts = std::move(counts);
+  return m;
 }
 
 // Valid messages with their exact encodings; every kind appears.
@@ -62,6 +77,31 @@ const std::vector<sample>& samples() {
     {msg(chat_kind::notice, {}, "server restarts in 5 minutes"),
      "notice server restarts in 5 minutes"},
     {msg(chat_kind::error, {}, "nick 'bob' is taken"), "error nick 'bob' is taken"},
+    // protocol version 2
+    {numbered(chat_kind::hello, 2), "hello 2"},
+    {numbered(chat_kind::hello, 0), "hello 0"},
+    {numbered(chat_kind::hello, 999999999999999), "hello 999999999999999"},
+    {msg(chat_kind::enter, {}, "lobby"), "enter lobby"},
+    {msg(chat_kind::part), "part"},
+    {msg(chat_kind::rooms), "rooms"},
+    {msg(chat_kind::msg, "bob", "psst, bob"), "msg bob psst, bob"},
+    {msg(chat_kind::me, {}, "waves"), "me waves"},
+    {msg(chat_kind::away, {}, "lunch, back at 2"), "away lunch, back at 2"},
+    {msg(chat_kind::away, {}, ""), "away "},
+    {msg(chat_kind::back), "back"},
+    {msg(chat_kind::pong), "pong"},
+    {msg(chat_kind::entered, {}, "#rust"), "entered #rust"},
+    {rooms_reply({"general", "lobby"}, {3, 0}), "rooms_reply general 3 lobby 0"},
+    {rooms_reply({}, {}), "rooms_reply"},
+    {numbered(chat_kind::history, 1764160000, "alice", "hello"), "history 1764160000 alice hello"},
+    {numbered(chat_kind::history_me, 0, "alice", ""), "history_me 0 alice "},
+    {msg(chat_kind::private_from, "alice", "psst"), "private alice psst"},
+    {msg(chat_kind::private_to, "bob", "psst"), "private_to bob psst"},
+    {msg(chat_kind::action, "alice", "waves"), "action alice waves"},
+    {msg(chat_kind::is_away, "bob", "lunch"), "is_away bob lunch"},
+    {msg(chat_kind::is_away, "bob", ""), "is_away bob "},
+    {msg(chat_kind::is_back, "bob"), "is_back bob"},
+    {msg(chat_kind::ping), "ping"},
   };
   return all;
 }
@@ -78,7 +118,7 @@ TEST(Chat, SamplesCoverEveryKind) {
   std::set<chat_kind> seen;
   for (const auto& s : samples())
     seen.insert(s.message.kind);
-  EXPECT_EQ(seen.size(), static_cast<std::size_t>(chat_kind::error) + 1);
+  EXPECT_EQ(seen.size(), chat_kind_count);
 }
 
 TEST(Chat, EncodeProducesTheDocumentedFormat) {
@@ -110,9 +150,10 @@ TEST(Chat, KindNamesAreTheWireWords) {
   EXPECT_STREQ(to_string(chat_kind::error), "error");
   EXPECT_STREQ(to_string(static_cast<chat_kind>(99)), "?");
   std::set<std::string> words;
-  for (int k = 0; k <= static_cast<int>(chat_kind::error); ++k)
+  for (std::size_t k = 0; k < chat_kind_count; ++k)
     words.insert(to_string(static_cast<chat_kind>(k)));
-  EXPECT_EQ(words.size(), static_cast<std::size_t>(chat_kind::error) + 1);
+  EXPECT_EQ(words.size(), chat_kind_count);
+  EXPECT_STREQ(to_string(chat_kind::private_from), "private");
 }
 
 struct malformed {
@@ -184,6 +225,37 @@ TEST(Chat, MalformedPayloadsAreRejectedWithAReason) {
     {"say \xE2\x82", "not valid UTF-8"},         // truncated sequence
     {"say \xE2\x82" "a", "not valid UTF-8"},     // bad continuation
     {"said \xC3 hi", "said: nick is not valid UTF-8"},
+    // protocol version 2: numbers, rooms, room lists, history
+    {"hello", "hello: missing number"},
+    {"hello ", "hello: number is empty"},
+    {"hello 02", "hello: number '02' has a leading zero"},
+    {"hello -1", "hello: number '-1' is not a decimal number"},
+    {"hello 2x", "is not a decimal number"},
+    {"hello 1234567890123456", "hello: number has 16 digits, the maximum is 15"},
+    {"hello 2 ", "hello: unexpected data after the number"},
+    {"enter", "enter: missing room"},
+    {"enter ", "enter: room is empty"},
+    {"enter a b", "enter: unexpected data after the room"},
+    {"enter " + std::string(33, 'r'), "enter: room is 33 bytes, the maximum is 32"},
+    {"entered r\x01", "entered: room contains control character U+0001"},
+    {"part now", "part: unexpected data after the kind"},
+    {"pong 1", "pong: unexpected data after the kind"},
+    {"msg", "msg: missing nick"},
+    {"msg bob", "msg: missing text"},
+    {"me", "me: missing text"},
+    {"away", "away: missing text"},
+    {"rooms_reply general", "rooms_reply: missing the count of room 1"},
+    {"rooms_reply general x", "rooms_reply: count of room 1 'x' is not a decimal number"},
+    {"rooms_reply general 1 ", "rooms_reply: room 2 is empty"},
+    {"rooms_reply general 1234567890", "count of room 1 has 10 digits, the maximum is 9"},
+    {"rooms_reply general 01", "leading zero"},
+    {"history", "history: missing time"},
+    {"history 12", "history: missing nick"},
+    {"history 12 alice", "history: missing text"},
+    {"history x alice hi", "history: time 'x' is not a decimal number"},
+    {"history_me 1  hi", "history_me: nick is empty"},
+    {"history 1 alice a\nb", "history: text contains control character U+000A"},
+    {"is_back", "is_back: missing nick"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(testing::PrintToString(c.payload));
