@@ -481,6 +481,139 @@ TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
   EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
 }
 
+// Backoff applies to a group restart too: the failed child's delay is
+// waited once the group has stopped, before the whole group starts again.
+// Returns the gaps (ms) from each "exited:loop" to the next "started:loop",
+// and every event seen, until the supervisor gave up.
+class supervisor_group_backoff : public supervisor_test {
+protected:
+std::vector<double> group_backoff_gaps(restart_strategy strategy, std::vector<std::string>& seen) {
+  restart_backoff b;
+  b.min = std::chrono::milliseconds(30);
+  b.max = std::chrono::milliseconds(120);
+  b.random_factor = 0;
+  supervisor_flags f{strategy, 4, std::chrono::seconds(60)};
+  f.backoff = b;
+  child_spec looping;
+  looping.id = "loop";
+  looping.start = [](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->quit(crash_reason());
+      return {};
+    });
+  };
+  start(f, {worker_spec("before"), looping, worker_spec("after")});
+  std::vector<double> gaps;
+  std::optional<std::chrono::steady_clock::time_point> exited;
+  for (int i = 0; i < 60; ++i) {
+    auto e = next_event();
+    seen.push_back(std::string(to_string(e.kind)) + ":" + e.child);
+    if (e.kind == supervisor_event_kind::gave_up || e.child == "<timeout>")
+      break;
+    if (e.child != "loop")
+      continue;
+    if (e.kind == supervisor_event_kind::exited)
+      exited = e.at;
+    else if (e.kind == supervisor_event_kind::started && exited)
+      gaps.push_back(std::chrono::duration<double, std::milli>(e.at - *exited).count());
+  }
+  return gaps;
+}
+};
+
+void expect_doubling_gaps(const std::vector<double>& gaps) {
+  ASSERT_EQ(gaps.size(), 4u) << "intensity 4: four group restarts";
+  for (std::size_t n = 0; n < gaps.size(); ++n) {
+    double base = std::min(30.0 * (1 << n), 120.0);
+    EXPECT_GE(gaps[n], base - 1.0) << "restart " << n; // a timer may round down by a tick
+    EXPECT_LE(gaps[n], base + 150.0) << "restart " << n;
+  }
+  EXPECT_GT(gaps[2], gaps[0]) << "the group's backoff did not grow";
+}
+
+TEST_F(supervisor_group_backoff, restart_backoff_one_for_all_group_waits_before_restarting_everyone) {
+  std::vector<std::string> seen;
+  expect_doubling_gaps(group_backoff_gaps(restart_strategy::one_for_all, seen));
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "terminated:before"), seen.end())
+    << "one_for_all stops the children started before the failed one too";
+  EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
+}
+
+TEST_F(supervisor_group_backoff, restart_backoff_rest_for_one_group_waits_before_restarting_the_rest) {
+  std::vector<std::string> seen;
+  expect_doubling_gaps(group_backoff_gaps(restart_strategy::rest_for_one, seen));
+  auto terminated_after = std::count(seen.begin(), seen.end(), "terminated:after");
+  EXPECT_GE(terminated_after, 4) << "rest_for_one stops the children started after the failed one";
+  // Until the supervisor gives up, `before` is left alone.
+  auto up_to = std::find(seen.begin(), seen.end(), "gave_up:loop");
+  EXPECT_EQ(std::find(seen.begin(), up_to, "terminated:before"), up_to);
+  EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
+}
+
+// OTP's `ignore`: the child need not run; its spec is kept, it is not
+// restarted, and it can be started later by request.
+TEST_F(supervisor_test, start_function_ignore_keeps_the_spec_and_runs_nothing) {
+  auto ignoring = std::make_shared<std::atomic<bool>>(true);
+  child_spec maybe = worker_spec("maybe");
+  maybe.start = [ignoring](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    if (ignoring->load())
+      return ignore_child();
+    return sys.spawn(worker, worker_options{});
+  };
+  start({}, {worker_spec("a"), maybe, worker_spec("b")});
+  EXPECT_EQ(events(3), (std::vector<std::string>{"started:a", "ignored:maybe", "started:b"}));
+  auto list = children();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[1].id, "maybe");
+  EXPECT_FALSE(list[1].actor);
+  auto n = counts();
+  EXPECT_EQ(n.specs, 3u);
+  EXPECT_EQ(n.active, 2u);
+  auto still = restart("maybe");
+  ASSERT_TRUE(still) << describe(still.error());
+  EXPECT_FALSE(*still) << "an ignored restart answers no actor";
+  EXPECT_EQ(events(1), (std::vector<std::string>{"ignored:maybe"}));
+  ignoring->store(false);
+  auto started = restart("maybe");
+  ASSERT_TRUE(started) << describe(started.error());
+  EXPECT_TRUE(*started);
+  EXPECT_EQ(events(1), (std::vector<std::string>{"started:maybe"}));
+  child_spec later = worker_spec("later");
+  later.start = [](caf::actor_system&) -> caf::expected<caf::actor> { return ignore_child(); };
+  (*self)->request(sup, test::timeout, start_child_atom::value, later)
+    .receive([](caf::actor& a) { EXPECT_FALSE(a) << "an ignored start_child answers no actor"; },
+             [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_EQ(events(1), (std::vector<std::string>{"ignored:later"}));
+  EXPECT_EQ(counts().specs, 4u) << "the ignored child's spec was not kept";
+}
+
+TEST_F(supervisor_test, simple_one_for_one_ignore_adds_no_child) {
+  child_spec tmpl = worker_spec("pool");
+  tmpl.start = [](caf::actor_system&) -> caf::expected<caf::actor> { return ignore_child(); };
+  start({restart_strategy::simple_one_for_one, 3, std::chrono::seconds(5)}, {tmpl});
+  (*self)->request(sup, test::timeout, pool_start_atom::value)
+    .receive([](caf::actor& a) { EXPECT_FALSE(a); }, [](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_EQ(events(1), (std::vector<std::string>{"ignored:pool#1"}));
+  EXPECT_EQ(counts().specs, 0u) << "a pool keeps no spec for an ignored start";
+}
+
+// A subtree's default shutdown is infinity: a child that needs longer than a
+// worker's default 5 s to stop is waited for, never killed on the way.
+TEST_F(supervisor_test, supervisor_child_shutdown_infinity_lets_a_slow_subtree_take_longer_than_5s) {
+  worker_options slow;
+  slow.exit_delay = std::chrono::milliseconds(5500);
+  supervisor_options sub;
+  sub.children = {worker_spec("slow", restart_type::permanent, slow, std::chrono::seconds(20))};
+  sub.observer = caf::actor{*self};
+  start({}, {supervisor_child("sub", sub)});
+  EXPECT_EQ(events(2), (std::vector<std::string>{"started:sub", "started:slow"}));
+  auto began = std::chrono::steady_clock::now();
+  (*self)->send_exit(sup, caf::exit_reason::user_shutdown);
+  EXPECT_EQ(events(2), (std::vector<std::string>{"terminated:slow", "terminated:sub"}));
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(5500));
+  EXPECT_EQ(wait_down(sup), caf::exit_reason::user_shutdown);
+}
+
 // A pool of workers that each take 300 ms to leave: stopped all at once,
 // the pool is down well before five sequential stops (1500 ms) would be.
 TEST_F(supervisor_test, simple_one_for_one_pool_starts_many_from_one_spec_and_stops_them_in_parallel) {

@@ -13,6 +13,7 @@ const char* to_string(supervisor_event_kind k) {
     case supervisor_event_kind::terminated: return "terminated";
     case supervisor_event_kind::killed: return "killed";
     case supervisor_event_kind::start_failed: return "start_failed";
+    case supervisor_event_kind::ignored: return "ignored";
     case supervisor_event_kind::gave_up: return "gave_up";
     case supervisor_event_kind::auto_shutdown: return "auto_shutdown";
   }
@@ -89,9 +90,9 @@ caf::behavior supervisor(sup self, supervisor_options opts) {
       st.children.push_back(child{*st.pool_template, {}, 0, false, false, {}, false, 0, {}});
       st.children.back().spec.id += "#" + std::to_string(st.pool_next++);
       caf::error failure;
-      if (!start_child(self, st.children.back(), &failure)) {
-        st.children.pop_back();
-        return failure;
+      if (!start_child(self, st.children.back(), &failure) || !st.children.back().actor) {
+        st.children.pop_back(); // failed, or ignored: a pool keeps no idle spec (OTP)
+        return failure ? caf::result<caf::actor>{failure} : caf::result<caf::actor>{caf::actor{}};
       }
       return st.children.back().actor;
     },
@@ -233,6 +234,11 @@ caf::error validate(const supervisor_options& opts) {
         return supervisor_error(supervisor_errc::bad_request, "duplicate child id \"" + opts.children[i].id + "\"");
   }
   return {};
+}
+
+caf::error ignore_child() {
+  return caf::error{static_cast<std::uint8_t>(supervisor_errc::ignore), supervisor_error_category,
+                    caf::make_message(std::string("the start function returned ignore"))};
 }
 
 std::string supervisor_error_text(const caf::error& e) {

@@ -46,7 +46,8 @@ constexpr std::chrono::milliseconds default_worker_shutdown{5000};
 struct child_spec {
   std::string id;
   // Starts the child (any actor: a process actor, a server, ...). The
-  // supervisor monitors it. An error (or an invalid actor) is a failed start.
+  // supervisor monitors it. An error (or an invalid actor) is a failed start;
+  // ignore_child() is OTP's `ignore`: nothing runs, the spec is kept.
   std::function<caf::expected<caf::actor>(caf::actor_system&)> start;
   restart_type restart = restart_type::permanent;
   child_type type = child_type::worker;
@@ -96,6 +97,7 @@ enum class supervisor_event_kind : std::uint8_t {
   terminated,   // the supervisor stopped a child and it left within its shutdown time
   killed,       // ... and it had to be killed after its shutdown time
   start_failed, // a start function failed
+  ignored,      // a start function returned ignore_child(): the spec is kept, nothing runs
   gave_up,      // restart intensity exceeded: the supervisor shuts down
   auto_shutdown,// a significant child ended: the supervisor shuts down (auto_shutdown)
 };
@@ -155,7 +157,8 @@ caf::error validate(const supervisor_flags& flags, const child_spec& spec); // b
 caf::error validate(const supervisor_options& opts);
 
 // Requests (OTP's supervisor API):
-//   (start_child_atom, child_spec)       -> caf::actor, or an error (invalid spec, id in use, start failed)
+//   (start_child_atom, child_spec)       -> caf::actor (invalid if ignored), or an error (invalid spec,
+//                                           id in use, start failed)
 //   (term_child_atom, std::string id)    -> caf::unit once it is stopped; the spec is kept
 //                                           (a temporary child's is dropped), not_found
 //   (restart_child_atom, std::string id) -> caf::actor: starts a kept, stopped child again;
@@ -174,7 +177,11 @@ using pool_start_atom = caf::atom_constant<caf::atom("pool_start")>;
 
 // The supervisor's own exit reasons (besides the one it was stopped with).
 constexpr caf::atom_value supervisor_error_category = caf::atom("supervisor");
-enum class supervisor_errc : std::uint8_t { intensity = 1, start_failed = 2, bad_request = 3 };
+enum class supervisor_errc : std::uint8_t { intensity = 1, start_failed = 2, bad_request = 3, ignore = 4 };
+// What a start function returns for OTP's `ignore`: the child need not run
+// now. Its spec is kept (a pool's is not added) and it is not restarted;
+// start_child, restart_child and pool_start answer an invalid actor handle.
+caf::error ignore_child();
 // The text of a supervisor error ("" if it is none).
 std::string supervisor_error_text(const caf::error& e);
 void configure_supervisor_errors(caf::actor_system_config& cfg);

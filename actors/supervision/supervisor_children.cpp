@@ -69,6 +69,12 @@ bool start_child(sup self, child& c, caf::error* failure) {
   }
   if (a && !*a)
     a = make_error(errc::bad_input, "start function returned no actor");
+  if (!a && a.error() == ignore_child()) {
+    emit(self, supervisor_event_kind::ignored, c.spec.id, {});
+    c.actor = nullptr;
+    c.restart_pending = false;
+    return true;
+  }
   if (!a) {
     emit(self, supervisor_event_kind::start_failed, c.spec.id, {}, describe(a.error()));
     if (failure != nullptr)
