@@ -21,31 +21,6 @@ inline std::string frame(const std::string& payload) {
   return out;
 }
 
-// One overlapped read from a test thread, waiting at most `within`.
-// Returns the Win32 code (0: data, ERROR_BROKEN_PIPE: the server closed it) and the bytes.
-inline std::pair<unsigned long, std::string> read_blocking(HANDLE h, std::size_t max_bytes = 64 * 1024,
-                                                           std::chrono::milliseconds within = timeout) {
-  std::string buf(max_bytes, '\0');
-  OVERLAPPED ov{};
-  ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  unsigned long rc = 0;
-  if (!ReadFile(h, buf.data(), static_cast<DWORD>(buf.size()), nullptr, &ov))
-    rc = GetLastError() == ERROR_IO_PENDING ? 0 : GetLastError();
-  DWORD got = 0;
-  if (rc == 0) {
-    if (WaitForSingleObject(ov.hEvent, static_cast<DWORD>(within.count())) != WAIT_OBJECT_0) {
-      CancelIoEx(h, &ov);
-      GetOverlappedResult(h, &ov, &got, TRUE);
-      rc = WAIT_TIMEOUT;
-    } else if (!GetOverlappedResult(h, &ov, &got, TRUE)) {
-      rc = GetLastError();
-    }
-  }
-  CloseHandle(ov.hEvent);
-  buf.resize(rc == 0 ? got : 0);
-  return {rc, buf};
-}
-
 // Reads frames until `count` were decoded (or the pipe ended / timed out).
 inline std::vector<std::string> read_frames(HANDLE h, std::size_t count, std::size_t max_frame = proto::default_max_frame) {
   proto::frame_decoder dec{max_frame};

@@ -156,19 +156,7 @@ TEST_F(pipe_test, pipe_listener_keeps_serving_through_clients_that_leave) {
   ASSERT_TRUE(listener);
   auto good = open_client(name);
   ASSERT_TRUE(good) << good.err().to_string();
-  std::atomic<bool> flood_over{false};
-  std::atomic<int> echoes{0};
-  std::string talker_failure;
-  std::thread talker([&] {
-    for (int i = 0, after = 0; after < 20; ++i) {
-      if (flood_over)
-        ++after;
-      talker_failure = pipe_round_trip(good->get(), "message " + std::to_string(i));
-      if (!talker_failure.empty())
-        return;
-      ++echoes;
-    }
-  });
+  test::talker talker([&](int i) { return pipe_round_trip(good->get(), "message " + std::to_string(i)); });
   constexpr int leavers = 300;
   for (int i = 0; i < leavers; ++i) {
     auto c = open_client(name);
@@ -177,16 +165,15 @@ TEST_F(pipe_test, pipe_listener_keeps_serving_through_clients_that_leave) {
       break;
     }
   }
-  flood_over = true;
-  talker.join();
-  EXPECT_EQ(talker_failure, "") << "after " << echoes << " echoes";
+  talker.stop();
+  EXPECT_EQ(talker.failure(), "") << "after " << talker.echoes() << " echoes";
   auto late = open_client(name);
   ASSERT_TRUE(late) << late.err().to_string();
   EXPECT_EQ(pipe_round_trip(late->get(), "after the flood"), "");
   auto s = stats_of<pipe_listener_stats>(self, listener);
   std::printf("[ info ] %d leavers: accepted %llu, left before connect %llu, failures %llu, %d echoes\n", leavers,
               static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.left_early),
-              static_cast<unsigned long long>(s.failures), echoes.load());
+              static_cast<unsigned long long>(s.failures), talker.echoes());
   EXPECT_EQ(s.failures, 0u) << "a client that left is no failure of the instance";
   EXPECT_GE(s.left_early, static_cast<std::uint64_t>(early));
   EXPECT_EQ(s.accepted + s.left_early, static_cast<std::uint64_t>(early + leavers + 2)) << "a client unaccounted for";

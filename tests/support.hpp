@@ -11,8 +11,10 @@
 #include <chrono>
 #include <memory>
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace iocaf::test {
 
@@ -103,6 +105,31 @@ std::optional<T> receive_one(caf::scoped_actor& self, std::chrono::milliseconds 
   self->receive([&](T& x) { out = std::move(x); },
                 caf::after(within) >> [&] { ADD_FAILURE() << "timed out waiting for a message"; });
   return out;
+}
+
+// One overlapped read from a test thread, waiting at most `within`.
+// Returns the Win32 code (0: data, ERROR_BROKEN_PIPE: the server closed it) and the bytes.
+inline std::pair<unsigned long, std::string> read_blocking(HANDLE h, std::size_t max_bytes = 64 * 1024,
+                                                           std::chrono::milliseconds within = timeout) {
+  std::string buf(max_bytes, '\0');
+  OVERLAPPED ov{};
+  ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  unsigned long rc = 0;
+  if (!ReadFile(h, buf.data(), static_cast<DWORD>(buf.size()), nullptr, &ov))
+    rc = GetLastError() == ERROR_IO_PENDING ? 0 : GetLastError();
+  DWORD got = 0;
+  if (rc == 0) {
+    if (WaitForSingleObject(ov.hEvent, static_cast<DWORD>(within.count())) != WAIT_OBJECT_0) {
+      CancelIoEx(h, &ov);
+      GetOverlappedResult(h, &ov, &got, TRUE);
+      rc = WAIT_TIMEOUT;
+    } else if (!GetOverlappedResult(h, &ov, &got, TRUE)) {
+      rc = GetLastError();
+    }
+  }
+  CloseHandle(ov.hEvent);
+  buf.resize(rc == 0 ? got : 0);
+  return {rc, buf};
 }
 
 // Writes all of data to an overlapped handle from a non-actor thread,
@@ -196,5 +223,39 @@ bool wait_for_stats(runtime& rt, Pred pred, std::chrono::milliseconds within = t
     SwitchToThread();
   }
 }
+
+// A client that keeps a conversation going on its own thread while the test
+// floods a server, and 20 exchanges more after the flood: proof that the
+// server kept serving throughout. round_trip(i) returns "" or what failed.
+class talker {
+public:
+  explicit talker(std::function<std::string(int)> round_trip)
+    : thread_([this, rt = std::move(round_trip)] {
+        for (int i = 0, after = 0; after < 20; ++i) {
+          if (flood_over_)
+            ++after;
+          failure_ = rt(i);
+          if (!failure_.empty())
+            return;
+          ++echoes_;
+        }
+      }) {}
+  ~talker() { stop(); }
+
+  // Ends the flood; returns once the talker is done.
+  void stop() {
+    flood_over_ = true;
+    if (thread_.joinable())
+      thread_.join();
+  }
+  const std::string& failure() const { return failure_; }
+  int echoes() const { return echoes_.load(); }
+
+private:
+  std::atomic<bool> flood_over_{false};
+  std::atomic<int> echoes_{0};
+  std::string failure_;
+  std::thread thread_; // last: starts once the rest is constructed
+};
 
 } // namespace iocaf::test

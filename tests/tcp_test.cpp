@@ -1,6 +1,7 @@
 // TCP listener, connection and connect actors under Wine, loopback only.
 #include "actors/tcp/tcp_connect.hpp"
 #include "actors/tcp/tcp_listener.hpp"
+#include "io/process.hpp"
 #include "support.hpp"
 #include "demos/echo/tcp_echo.hpp"
 
@@ -290,20 +291,7 @@ TEST_F(tcp, listener_keeps_serving_through_resets_before_accept) {
   ASSERT_TRUE(srv.listener);
   auto port = srv.local.port();
   auto good = raw_connect(port);
-  std::atomic<bool> flood_over{false};
-  std::atomic<int> echoes{0};
-  std::string talker_failure;
-  std::thread talker([&] {
-    // Echoes all through the flood, then 20 more.
-    for (int i = 0, after = 0; after < 20; ++i) {
-      if (flood_over)
-        ++after;
-      talker_failure = raw_echo(good.s, "message " + std::to_string(i));
-      if (!talker_failure.empty())
-        return;
-      ++echoes;
-    }
-  });
+  test::talker talker([&](int i) { return raw_echo(good.s, "message " + std::to_string(i)); });
   constexpr int resets = 1200; // more in a row than any "too many errors" limit
 
   int not_connected = 0;
@@ -312,9 +300,8 @@ TEST_F(tcp, listener_keeps_serving_through_resets_before_accept) {
       ++not_connected;
       ADD_FAILURE() << "reset client " << i << ": " << io::error{"connect", code}.to_string();
     }
-  flood_over = true;
-  talker.join();
-  EXPECT_EQ(talker_failure, "") << "after " << echoes << " echoes";
+  talker.stop();
+  EXPECT_EQ(talker.failure(), "") << "after " << talker.echoes() << " echoes";
   EXPECT_EQ(not_connected, 0);
   // Still listening: a new client is accepted and echoed.
   auto late = raw_connect(port);
@@ -325,7 +312,7 @@ TEST_F(tcp, listener_keeps_serving_through_resets_before_accept) {
              [&](caf::error& e) { ADD_FAILURE() << "the listener is gone: " << describe(e); });
   std::printf("[ info ] %d resets: accepted %llu, resets counted %llu, %d echoes\n", resets,
               static_cast<unsigned long long>(st.accepted), static_cast<unsigned long long>(st.resets),
-              echoes.load());
+              talker.echoes());
   EXPECT_EQ(st.posted, 1u);
   EXPECT_GT(st.resets, 0u) << "no client reset before its accept: the test proved nothing";
   EXPECT_EQ(st.accepted + st.resets, static_cast<std::uint64_t>(resets + 2)) << "a client unaccounted for";
@@ -691,76 +678,41 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
 
 // --- the echo demo (demos/echo/echo_server), run as a child process -----------
 
-struct child {
-  PROCESS_INFORMATION pi{};
-  HANDLE in_write = nullptr;  // our end of its stdin
-  HANDLE out_read = nullptr;  // our end of its stdout
-  ~child() {
-    if (in_write)
-      CloseHandle(in_write);
-    if (out_read)
-      CloseHandle(out_read);
-    if (pi.hProcess) {
-      if (WaitForSingleObject(pi.hProcess, 0) == WAIT_TIMEOUT)
-        TerminateProcess(pi.hProcess, 99);
-      CloseHandle(pi.hProcess);
-      CloseHandle(pi.hThread);
-    }
-  }
-};
-
-std::wstring echo_server_path() {
-  wchar_t self[MAX_PATH];
-  DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-  std::wstring dir(self, n);
-  dir = dir.substr(0, dir.find_last_of(L"\\/"));
-  return dir + L"\\..\\demos\\echo\\echo_server.exe";
+// echo_server as a child: stdin and stdout are pipes (their parent ends
+// overlapped), stderr goes nowhere.
+io::result<io::child_process> start_echo_server(std::vector<std::string> args) {
+  io::process_options o;
+  o.program = io::exe_directory() + "..\\demos\\echo\\echo_server.exe";
+  o.args = std::move(args);
+  o.err = io::stdio_mode::null;
+  return io::start_process(o);
 }
 
-// Starts echo_server with `args`; stdin and stdout are pipes (stderr inherited).
-bool start_child(child& c, const std::wstring& args) {
-  SECURITY_ATTRIBUTES sa{sizeof(sa), nullptr, TRUE};
-  HANDLE in_read = nullptr, out_write = nullptr;
-  if (!CreatePipe(&in_read, &c.in_write, &sa, 0) || !CreatePipe(&c.out_read, &out_write, &sa, 0))
-    return false;
-  SetHandleInformation(c.in_write, HANDLE_FLAG_INHERIT, 0);
-  SetHandleInformation(c.out_read, HANDLE_FLAG_INHERIT, 0);
-  STARTUPINFOW si{};
-  si.cb = sizeof(si);
-  si.dwFlags = STARTF_USESTDHANDLES;
-  si.hStdInput = in_read;
-  si.hStdOutput = out_write;
-  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-  std::wstring cmd = L"\"" + echo_server_path() + L"\" " + args;
-  BOOL ok = CreateProcessW(nullptr, &cmd[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &c.pi);
-  CloseHandle(in_read);
-  CloseHandle(out_write);
-  return ok != FALSE;
-}
-
+// The child's first line (at most 200 bytes), read within the test timeout.
 std::string read_line(HANDLE h) {
   std::string line;
-  char ch = 0;
-  DWORD n = 0;
-  while (line.size() < 200 && ReadFile(h, &ch, 1, &n, nullptr) && n == 1 && ch != '\n')
-    line += ch;
-  return line;
+  while (line.size() < 200 && line.find('\n') == std::string::npos) {
+    auto [rc, bytes] = test::read_blocking(h, 200);
+    if (rc != 0)
+      break;
+    line += bytes;
+  }
+  return line.substr(0, line.find('\n'));
 }
 
-DWORD wait_exit(child& c, DWORD ms) {
-  if (WaitForSingleObject(c.pi.hProcess, ms) != WAIT_OBJECT_0)
+DWORD wait_exit(const io::child_process& c, DWORD ms) {
+  if (WaitForSingleObject(c.process.get(), ms) != WAIT_OBJECT_0)
     return 0xFFFFFFFF;
   DWORD code = 0;
-  GetExitCodeProcess(c.pi.hProcess, &code);
+  GetExitCodeProcess(c.process.get(), &code);
   return code;
 }
 
 TEST(echo_demo, prints_its_port_echoes_and_stops_on_stdin_eof) {
   ASSERT_FALSE(io::winsock_init());
-  child c;
-  ASSERT_TRUE(start_child(c, L"--port 0")) << io::last_error("CreateProcessW").to_string();
-  // ReadFile on the pipe blocks; the child prints within a few seconds or dies.
-  auto line = read_line(c.out_read);
+  auto c = start_echo_server({"--port", "0"});
+  ASSERT_TRUE(c) << c.err().to_string();
+  auto line = read_line(c->stdout_r.get());
   ASSERT_EQ(line.rfind("listening 127.0.0.1:", 0), 0u) << "got \"" << line << "\"";
   auto port = static_cast<std::uint16_t>(std::stoi(line.substr(std::strlen("listening 127.0.0.1:"))));
   {
@@ -772,18 +724,17 @@ TEST(echo_demo, prints_its_port_echoes_and_stops_on_stdin_eof) {
     ASSERT_EQ(shutdown(s.s, SD_SEND), 0);
     EXPECT_EQ(raw_read_until_eof(s.s), text);
   }
-  CloseHandle(c.in_write);
-  c.in_write = nullptr;
-  EXPECT_EQ(wait_exit(c, 30000), 0u) << "echo_server did not stop cleanly on stdin EOF";
+  c->stdin_w.reset();
+  EXPECT_EQ(wait_exit(*c, 30000), 0u) << "echo_server did not stop cleanly on stdin EOF";
 }
 
 TEST(echo_demo, bad_flags_exit_2) {
-  child c;
-  ASSERT_TRUE(start_child(c, L"--port 70000")) << io::last_error("CreateProcessW").to_string();
-  EXPECT_EQ(wait_exit(c, 30000), 2u);
-  child d;
-  ASSERT_TRUE(start_child(d, L"--frobnicate 1"));
-  EXPECT_EQ(wait_exit(d, 30000), 2u);
+  auto c = start_echo_server({"--port", "70000"});
+  ASSERT_TRUE(c) << c.err().to_string();
+  EXPECT_EQ(wait_exit(*c, 30000), 2u);
+  auto d = start_echo_server({"--frobnicate", "1"});
+  ASSERT_TRUE(d) << d.err().to_string();
+  EXPECT_EQ(wait_exit(*d, 30000), 2u);
 }
 
 } // namespace

@@ -16,6 +16,16 @@
 
 namespace iocaf {
 
+// Which of several slots (each with an `op`, e.g. a listener's accepts in
+// flight) an operation belongs to.
+template <class Slots>
+std::optional<std::size_t> slot_of(const Slots& slots, const io::operation_ptr& op) {
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    if (slots[i].op == op)
+      return i;
+  return std::nullopt;
+}
+
 class owned_operations {
 public:
   // CAF constructs actor states before the actor's arguments are at hand,

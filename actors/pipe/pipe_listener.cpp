@@ -149,14 +149,9 @@ caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, 
     arm(self, i);
   return {
     [self](const io_completed& msg) {
-      auto c = self->state.ops.complete(msg);
-      if (!c)
-        return;
-      auto& slots = self->state.slots;
-      for (std::size_t i = 0; i < slots.size(); ++i) {
-        if (slots[i].op == c->op)
-          return on_connect_result(self, i, c->error);
-      }
+      if (auto c = self->state.ops.complete(msg))
+        if (auto i = slot_of(self->state.slots, c->op))
+          on_connect_result(self, *i, c->error);
     },
     [self](rearm_atom, std::uint64_t i) {
       if (i < self->state.slots.size() && !self->state.slots[i].waiting)

@@ -151,15 +151,9 @@ caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw,
   }
   return {
     [self](const io_completed& msg) {
-      auto c = self->state.ops.complete(msg);
-      if (!c)
-        return;
-      auto& slots = self->state.slots;
-      for (std::size_t i = 0; i < slots.size(); ++i)
-        if (slots[i].op == c->op) {
-          on_accept(self, i, c->error);
-          return;
-        }
+      if (auto c = self->state.ops.complete(msg))
+        if (auto i = slot_of(self->state.slots, c->op))
+          on_accept(self, *i, c->error);
     },
     [self](accept_again_atom, std::uint64_t i) {
       if (i < self->state.slots.size())
