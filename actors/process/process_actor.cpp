@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <deque>
+#include <optional>
 
 namespace iocaf {
 
@@ -36,6 +37,14 @@ struct pending_write {
   caf::response_promise promise; // invalid for plain sends
 };
 
+// The child's lifecycle as this actor sees it.
+enum class child_phase : std::uint8_t {
+  running,  // started, no stop asked
+  stopping, // stop asked: stdin closed, TerminateProcess after the grace
+  exited,   // its exit wait fired (or the kill bound passed): the outputs drain, bounded
+  reported, // process_exited sent: the cancel protocol runs
+};
+
 struct process_state {
   // The handles, declared before ops: closed after it, however the actor
   // ends. Even killed with its exit wait still unregistering, the process
@@ -51,16 +60,18 @@ struct process_state {
   io::operation_ptr write_op;
   bool writing = false;
   bool close_stdin_wanted = false;
-  bool exited = false;
+  child_phase phase = child_phase::running;
   std::uint32_t exit_code = 0;
   caf::error exit_error; // the exit code could not be read
-  bool reported = false;
-  bool stopping = false;
-  bool terminated = false;
-  caf::error stop_reason;
+  bool terminated = false;               // we called TerminateProcess
+  std::optional<caf::error> stop_reason; // set when a stop was asked (it may come after the exit)
 };
 
 using process_self = caf::stateful_actor<process_state>*;
+
+bool has_exited(const process_state& st) {
+  return st.phase == child_phase::exited || st.phase == child_phase::reported;
+}
 
 std::uint32_t pid_of(process_self self) {
   return static_cast<std::uint32_t>(self->state.child.pid);
@@ -109,14 +120,14 @@ void finish(process_self self);
 // Reports the exit once both outputs ended (or when forced by a bound).
 void maybe_report(process_self self, bool force) {
   auto& st = self->state;
-  if (st.reported || !st.exited)
+  if (st.phase != child_phase::exited)
     return;
   bool complete = !st.out.open && !st.err.open;
   if (!complete && !force)
     return;
   flush_partial(self, st.out);
   flush_partial(self, st.err);
-  st.reported = true;
+  st.phase = child_phase::reported;
   process_exited msg{pid_of(self), st.exit_code, st.exit_error ? describe(st.exit_error) : std::string{},
                      st.terminated, complete, st.out.bytes, st.err.bytes};
   st.log->debug("pid {} exited with code {} ({}), {} + {} bytes of output{}", msg.pid,
@@ -219,7 +230,7 @@ void close_stdin(process_self self, bool abandon_writes) {
 
 void terminate_child(process_self self) {
   auto& st = self->state;
-  if (st.exited || st.terminated)
+  if (has_exited(st) || st.terminated)
     return;
   st.log->debug("pid {}: TerminateProcess (grace {} ms over)", pid_of(self), st.opts.grace.count());
   if (!TerminateProcess(st.child.process.get(), terminate_exit_code)) {
@@ -234,11 +245,12 @@ void terminate_child(process_self self) {
 // The child is gone (or given up on) and reported: cancel what is left and go.
 void finish(process_self self) {
   auto& st = self->state;
+  IOCAF_ASSERT(st.phase == child_phase::reported, "a process actor finished before reporting the exit");
   for (auto& w : st.writes)
     fail_write(w, make_error(errc::closing, "the child process has exited"));
   caf::error reason;
-  if (st.stopping)
-    reason = st.stop_reason;
+  if (st.stop_reason)
+    reason = *st.stop_reason;
   else if (st.exit_error)
     reason = st.exit_error;
   else if (st.exit_code != 0)
@@ -248,12 +260,12 @@ void finish(process_self self) {
 
 void begin_stop(process_self self, caf::error reason) {
   auto& st = self->state;
-  if (st.stopping || st.ops.closing())
+  if (st.stop_reason || st.ops.closing())
     return;
-  st.stopping = true;
   st.stop_reason = std::move(reason);
-  if (st.exited)
+  if (has_exited(st))
     return; // the exit is being reported already (waiting for output EOF or its bound)
+  st.phase = child_phase::stopping;
   st.log->debug("pid {}: stopping (grace {} ms)", pid_of(self), st.opts.grace.count());
   close_stdin(self, true);
   if (st.opts.grace.count() <= 0)
@@ -276,12 +288,14 @@ void on_exit_wait(process_self self, const owned_operations::completion& c) {
                                               std::to_string(pid_of(self)) + ") exited, but its exit code is unknown: " +
                                               code.err().to_string());
   }
-  st.exited = true;
+  if (has_exited(st))
+    return; // given up on at the kill bound already
+  st.phase = child_phase::exited;
   st.exit_code = code ? *code : 0;
   if (st.child.stdin_w && !st.writing)
     st.child.stdin_w.reset(); // nobody reads it any more
   maybe_report(self, false);
-  if (!st.reported)
+  if (st.phase != child_phase::reported)
     caf::delayed_anon_send(caf::actor{self}, st.opts.output_bound, output_bound_atom::value);
 }
 
@@ -330,7 +344,7 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
     },
     [self](process_input& in) -> caf::result<std::uint64_t> {
       auto& st = self->state;
-      if (!st.child.stdin_w || st.close_stdin_wanted || st.stopping || st.exited)
+      if (!st.child.stdin_w || st.close_stdin_wanted || st.phase != child_phase::running)
         return make_error(errc::closing, "the child's stdin is closed");
       pending_write w{std::move(in.data), {}};
       // Only a request gets an answer (when written); a plain send gets none.
@@ -343,17 +357,17 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
     [self](close_stdin_atom) { close_stdin(self, false); },
     [self](stop_atom) { begin_stop(self, caf::exit_reason::normal); },
     [self](grace_atom) {
-      if (!self->state.exited)
+      if (self->state.phase == child_phase::stopping)
         terminate_child(self);
     },
     [self](output_bound_atom) { maybe_report(self, true); },
     [self](kill_bound_atom) {
       auto& st = self->state;
-      if (st.exited)
+      if (has_exited(st))
         return;
       st.log->error("pid {}: no exit {} s after TerminateProcess; giving up on it (its job still kills it)",
                     pid_of(self), std::chrono::duration_cast<std::chrono::seconds>(kill_bound).count());
-      st.exited = true;
+      st.phase = child_phase::exited;
       st.exit_code = terminate_exit_code;
       maybe_report(self, true);
     },
