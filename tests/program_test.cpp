@@ -159,7 +159,7 @@ TEST_F(run_until_stopped_test, a_stop_requested_before_the_run_ends_it_at_once) 
   stop_options opts;
   opts.watch_stdin = false;
   bool goodbye = false;
-  opts.before_shutdown = [&] { goodbye = true; };
+  opts.before_shutdown = [&](stop_reason why) { goodbye = why == stop_reason::requested; };
   auto r = run_until_stopped(*rt, opts);
   EXPECT_EQ(r.reason, stop_reason::requested);
   EXPECT_TRUE(goodbye);

@@ -77,8 +77,8 @@ bool is_help(const std::string& a) {
 
 } // namespace
 
-program_config::program_config(std::string name, std::string summary)
-  : name_(std::move(name)), summary_(std::move(summary)), program_group_("?" + name_) {
+program_config::program_config(std::string name, std::string summary, bool with_runtime)
+  : name_(std::move(name)), summary_(std::move(summary)), program_group_("?" + name_), with_runtime_(with_runtime) {
   configure(*this);
   iocaf::runtime_options ro;
   stream_options so;
@@ -90,6 +90,12 @@ program_config::program_config(std::string name, std::string summary)
   read_credit = so.read_credit;
 }
 
+std::string program_config::default_text(double& v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return std::string{" (default: "} + buf + ")";
+}
+
 // Added when parsing, after the program's own options: --help lists those first.
 void program_config::add_runtime_options() {
   if (runtime_options_added_)
@@ -99,7 +105,10 @@ void program_config::add_runtime_options() {
   std::string level_default = env != nullptr ? std::string{env} + ", from IOCAF_LOG" : "info";
   caf::config_option_adder{custom_options_, "?iocaf"}
     .add(log_level, "log-level",
-         "trace, debug, info, warning (or warn), error, critical or off (default: " + level_default + ")")
+         "trace, debug, info, warning (or warn), error, critical or off (default: " + level_default + ")");
+  if (!with_runtime_)
+    return;
+  caf::config_option_adder{custom_options_, "?iocaf"}
     .add(shutdown_bound, "shutdown-bound",
          "how long shutdown waits for io actors to drain" + default_text(shutdown_bound))
     .add(kill_grace, "kill-grace",
@@ -299,7 +308,7 @@ run_result run_until_stopped(runtime& rt, const stop_options& opts) {
     log->info("stopping: {}", to_string(out.reason));
   }
   if (opts.before_shutdown)
-    opts.before_shutdown();
+    opts.before_shutdown(out.reason);
   out.report = rt.shutdown();
   out.stats = rt.core()->stats();
   auto level = out.clean() ? spdlog::level::info : spdlog::level::err;

@@ -37,7 +37,9 @@ namespace iocaf {
 class program_config : public caf::actor_system_config {
 public:
   // name: the program as messages name it; summary: what --help says first.
-  program_config(std::string name, std::string summary);
+  // with_runtime false: a program without an iocaf runtime (a plain client),
+  // which takes only --log-level of the runtime's settings.
+  program_config(std::string name, std::string summary, bool with_runtime = true);
 
   // Adds an option of the program (flat name: --NAME on the command line,
   // NAME in the program's ini section), bound to `var`; --help shows `text`
@@ -87,13 +89,15 @@ private:
     return " (default: " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(v).count()) + "ms)";
   }
   template <class T>
-  static std::enable_if_t<std::is_arithmetic<T>::value, std::string> default_text(T& v) {
+  static std::enable_if_t<std::is_integral<T>::value, std::string> default_text(T& v) {
     return " (default: " + std::to_string(v) + ")";
   }
+  static std::string default_text(double& v);
 
   std::string name_;
   std::string summary_;
   std::string program_group_; // "?" + name: flat on the command line, [name] in the ini file
+  bool with_runtime_;
   bool runtime_options_added_ = false;
 };
 
@@ -109,7 +113,7 @@ struct stop_options {
   std::chrono::milliseconds after{0};
   // Runs after the stop request and before the runtime's shutdown: the
   // program's goodbye (stop accepting, tell clients). May block, bounded.
-  std::function<void()> before_shutdown;
+  std::function<void(stop_reason)> before_shutdown;
 };
 
 struct run_result {
