@@ -134,6 +134,24 @@ TEST(program_options, usage_errors_exit_2_with_one_wording) {
                      "bad value 'loud' for --log-level (expected: trace, debug, info, warning, error, critical or off)");
 }
 
+TEST(program_options, config_file_errors_are_usage_errors) {
+  expect_usage_error({"--config-file=no_such_file.ini"}, "cannot open the config file 'no_such_file.ini'");
+  std::string path = "program_test_bad_" + std::to_string(GetCurrentProcessId()) + ".ini";
+  {
+    std::ofstream ini{path};
+    ini << "[prog]\nport=81\n[iocaf\n";
+  }
+  test_config cfg;
+  args a{{"--config-file=" + path}};
+  std::optional<int> rc;
+  auto err = capture(2, [&] { rc = cfg.parse(a.argc(), a.argv()); });
+  std::remove(path.c_str());
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_EQ(*rc, 2);
+  EXPECT_EQ(err.rfind("prog: the config file has an error (", 0), 0u) << err;
+  EXPECT_NE(err.find(") at line "), std::string::npos) << err;
+}
+
 TEST(program_options, help_exits_0_and_shows_every_option_with_its_default) {
   test_config cfg;
   args a{{"--help"}};

@@ -46,13 +46,22 @@ std::vector<std::string> join_values(const caf::config_option_set& opts, int arg
 // What went wrong, in one wording for every program.
 std::string describe_parse_error(const caf::error& err, const caf::config_option_set& opts) {
   // CAF's parser errors carry {"argument": "--name=value"}.
+  if (err == caf::sec::cannot_open_file && err.context().match_elements<std::string>())
+    return "cannot open the config file '" + err.context().get_as<std::string>(0) + "'";
   if (err.category() != caf::atom("parser") || !err.context().match_elements<caf::config_value::dictionary>())
     return caf::to_string(err);
   auto& context = err.context().get_as<caf::config_value::dictionary>(0);
   auto i = context.find("argument");
   auto* text = i != context.end() ? caf::get_if<std::string>(&i->second) : nullptr;
-  if (text == nullptr)
-    return caf::to_string(err);
+  if (text == nullptr) {
+    // A syntax error in the ini file: {"line": L, "column": C}.
+    auto line = context.find("line");
+    auto column = context.find("column");
+    if (line == context.end() || column == context.end())
+      return caf::to_string(err);
+    return "the config file has an error (" + caf::to_string(static_cast<caf::pec>(err.code())) + ") at line " +
+           caf::to_string(line->second) + ", column " + caf::to_string(column->second);
+  }
   auto arg = *text;
   auto name = arg_name(arg);
   switch (static_cast<caf::pec>(err.code())) {
