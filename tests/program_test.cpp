@@ -236,4 +236,46 @@ TEST_F(run_until_stopped_test, ctrl_c_ends_it) {
   EXPECT_EQ(r.reason, stop_reason::console);
 }
 
+// --- run_program ----------------------------------------------------------------
+
+std::wstring exe_next_to_me(const wchar_t* name) {
+  wchar_t self[MAX_PATH];
+  DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
+  std::wstring dir(self, n);
+  return dir.substr(0, dir.find_last_of(L"\\/") + 1) + name;
+}
+
+TEST(run_program, ends_with_the_body_status_even_when_an_actor_is_left_running) {
+  SECURITY_ATTRIBUTES sa{sizeof(sa), nullptr, TRUE};
+  HANDLE err_read = nullptr, err_write = nullptr;
+  ASSERT_TRUE(CreatePipe(&err_read, &err_write, &sa, 1 << 16));
+  SetHandleInformation(err_read, HANDLE_FLAG_INHERIT, 0);
+  STARTUPINFOW si{};
+  si.cb = sizeof(si);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = nullptr;
+  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  si.hStdError = err_write;
+  std::wstring cmd = L"\"" + exe_next_to_me(L"iocaf_left_running.exe") + L"\" --shutdown-bound=500ms";
+  PROCESS_INFORMATION pi{};
+  ASSERT_TRUE(CreateProcessW(nullptr, &cmd[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi))
+    << io::last_error("CreateProcessW").to_string();
+  CloseHandle(err_write);
+  auto waited = WaitForSingleObject(pi.hProcess, 30000);
+  if (waited != WAIT_OBJECT_0)
+    TerminateProcess(pi.hProcess, 99);
+  DWORD code = 0;
+  GetExitCodeProcess(pi.hProcess, &code);
+  std::string err(4096, '\0');
+  DWORD n = 0;
+  ReadFile(err_read, &err[0], static_cast<DWORD>(err.size()), &n, nullptr);
+  err.resize(n);
+  CloseHandle(err_read);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+  ASSERT_EQ(waited, WAIT_OBJECT_0) << "still running after 30 s (~actor_system waits for the actor)";
+  EXPECT_EQ(code, 7u);
+  EXPECT_NE(err.find("the actor system did not end within 500 ms: 1 actors still running"), std::string::npos) << err;
+}
+
 } // namespace
