@@ -1,8 +1,8 @@
 // The package's check: an echo server on a named pipe and a client in the
 // same process, built against the installed iocaf. Prints "echoed: TEXT"
 // and exits 0 when the text came back intact and the runtime shut down
-// cleanly; exits 1 otherwise.
-#include "actors/core/runtime.hpp"
+// cleanly; exits 1 otherwise. Options as every iocaf program (--help).
+#include "actors/core/program.hpp"
 #include "actors/pipe/pipe_connect.hpp"
 #include "actors/pipe/pipe_listener.hpp"
 
@@ -70,16 +70,16 @@ int run(caf::actor_system& sys, runtime& rt) {
 
 } // namespace
 
-int main() {
-  caf::actor_system_config cfg;
-  configure(cfg);
-  caf::actor_system sys{cfg};
-  runtime rt{sys};
-  int rc = run(sys, rt);
-  auto report = rt.shutdown();
-  if (report.actors_killed > 0 || report.leaked > 0)
-    rc = fail("unclean shutdown: " + std::to_string(report.actors_killed) + " killed, " +
-              std::to_string(report.leaked) + " leaked");
-  std::fflush(stdout);
-  return rc;
+int main(int argc, char** argv) {
+  program_config cfg{"pipe_echo", "Echoes one text over a named pipe, server and client in this process."};
+  if (auto rc = cfg.parse(argc, argv))
+    return *rc;
+  return run_program(cfg, [](caf::actor_system& sys, runtime& rt) {
+    int rc = run(sys, rt);
+    auto report = rt.shutdown();
+    if (report.actors_killed > 0 || report.leaked > 0)
+      rc = fail("unclean shutdown: " + std::to_string(report.actors_killed) + " killed, " +
+                std::to_string(report.leaked) + " leaked");
+    return rc;
+  });
 }
