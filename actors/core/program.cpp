@@ -339,9 +339,15 @@ run_result run_until_stopped(runtime& rt, const stop_options& opts) {
 namespace {
 
 // Destroys the actor system within `bound`, or says why it could not and
-// ends the process (with status rc) rather than hang: ~actor_system first
-// waits, without a bound, until no actor runs (an actor nobody stopped keeps
-// it waiting forever), then for its logger's last reference.
+// ends the process (with status rc) rather than hang. ~actor_system waits
+// without a bound, first until no actor runs (an actor nobody stopped keeps
+// it waiting forever), then for its logger's last reference, which every
+// thread that ran CAF code holds until it exits. (That second wait was the
+// hang programs used to avoid with _Exit: with CAF's thread_local logger
+// pointer, MinGW's emutls freed a thread's slot before its destructor ran,
+// the reference was never released and the wait never ended. CAF built as
+// scripts/setup.sh does, with CAF_NO_THREAD_LOCAL, releases it through a
+// pthread key destructor instead.)
 void destroy_system(std::unique_ptr<caf::actor_system> sys, std::chrono::milliseconds bound, int rc) {
   auto* raw = sys.get();
   auto* lg = &raw->logger();
