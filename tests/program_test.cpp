@@ -9,10 +9,18 @@
 #include <fcntl.h>
 #include <io.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
+
+namespace iocaf {
+// gtest prints a stop_reason in words.
+void PrintTo(stop_reason r, std::ostream* os) {
+  *os << to_string(r);
+}
+} // namespace iocaf
 
 using namespace iocaf;
 using namespace iocaf::test;
@@ -218,21 +226,36 @@ TEST_F(run_until_stopped_test, end_of_standard_input_ends_it) {
   EXPECT_EQ(r.reason, stop_reason::end_of_input);
 }
 
+BOOL WINAPI swallow_ctrl(DWORD) {
+  return TRUE;
+}
+
 TEST_F(run_until_stopped_test, ctrl_c_ends_it) {
   // Ctrl+C reaches only processes attached to a console: get one if needed.
-  if (GetConsoleWindow() == nullptr && !AllocConsole())
-    GTEST_SKIP() << "no console: " << io::last_error("AllocConsole").to_string();
+  if (GetConsoleWindow() == nullptr) {
+    FreeConsole(); // Wine may attach a console without a window: AllocConsole refuses then
+    if (!AllocConsole())
+      GTEST_SKIP() << "no console: " << io::last_error("AllocConsole").to_string();
+  }
   SetConsoleCtrlHandler(nullptr, FALSE); // Ctrl+C not ignored (a parent may have set that)
+  // Handlers run last-installed first: this one only catches events sent
+  // before the run installed its own (the default would end the process).
+  ASSERT_TRUE(SetConsoleCtrlHandler(swallow_ctrl, TRUE));
   stop_options opts;
   opts.watch_stdin = false;
-  opts.after = std::chrono::seconds(30);
-  std::thread t([] {
-    // The handler is installed once the run started: send until it has stopped.
-    for (int i = 0; i < 300 && !GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0); ++i)
+  opts.after = std::chrono::seconds(30); // a bound: a missed Ctrl+C fails as a timeout
+  std::atomic<bool> returned{false};
+  std::thread t([&] {
+    // Until the run saw one (it cannot say when its handler is in place).
+    for (int i = 0; i < 3000 && !returned; ++i) {
+      GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0);
       Sleep(10);
+    }
   });
   auto r = run_until_stopped(*rt, opts);
+  returned = true;
   t.join();
+  SetConsoleCtrlHandler(swallow_ctrl, FALSE);
   EXPECT_EQ(r.reason, stop_reason::console);
 }
 
