@@ -226,36 +226,47 @@ TEST_F(run_until_stopped_test, end_of_standard_input_ends_it) {
   EXPECT_EQ(r.reason, stop_reason::end_of_input);
 }
 
+// Counts the Ctrl+C events no run caught (sent before its handler was in
+// place); installed once and kept, so that none ends the test program.
+std::atomic<int> swallowed{0};
 BOOL WINAPI swallow_ctrl(DWORD) {
+  ++swallowed;
   return TRUE;
 }
 
 TEST_F(run_until_stopped_test, ctrl_c_ends_it) {
   // Ctrl+C reaches only processes attached to a console: get one if needed.
-  if (GetConsoleWindow() == nullptr) {
-    FreeConsole(); // Wine may attach a console without a window: AllocConsole refuses then
+  // Once per program: a console of its own (Wine may attach one without a
+  // window, which AllocConsole refuses to replace), Ctrl+C not ignored (a
+  // parent may have set that), and the catch-all handler.
+  static std::string setup_error = [] {
+    FreeConsole();
     if (!AllocConsole())
-      GTEST_SKIP() << "no console: " << io::last_error("AllocConsole").to_string();
-  }
-  SetConsoleCtrlHandler(nullptr, FALSE); // Ctrl+C not ignored (a parent may have set that)
-  // Handlers run last-installed first: this one only catches events sent
-  // before the run installed its own (the default would end the process).
-  ASSERT_TRUE(SetConsoleCtrlHandler(swallow_ctrl, TRUE));
+      return "no console: " + io::last_error("AllocConsole").to_string();
+    if (!SetConsoleCtrlHandler(nullptr, FALSE) || !SetConsoleCtrlHandler(swallow_ctrl, TRUE))
+      return io::last_error("SetConsoleCtrlHandler").to_string();
+    return std::string{};
+  }();
+  if (!setup_error.empty())
+    GTEST_SKIP() << setup_error;
   stop_options opts;
   opts.watch_stdin = false;
   opts.after = std::chrono::seconds(30); // a bound: a missed Ctrl+C fails as a timeout
   std::atomic<bool> returned{false};
   std::thread t([&] {
-    // Until the run saw one (it cannot say when its handler is in place).
-    for (int i = 0; i < 3000 && !returned; ++i) {
-      GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0);
-      Sleep(10);
+    // One event at a time, each either swallowed (the run's handler was not
+    // in place yet: send another) or caught by the run: none is left in flight.
+    while (!returned) {
+      int before = swallowed;
+      if (!GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0))
+        return;
+      while (!returned && swallowed == before)
+        SwitchToThread();
     }
   });
   auto r = run_until_stopped(*rt, opts);
   returned = true;
   t.join();
-  SetConsoleCtrlHandler(swallow_ctrl, FALSE);
   EXPECT_EQ(r.reason, stop_reason::console);
 }
 
