@@ -1,85 +1,37 @@
 // echo_load: ping-pong load against an echo server on loopback.
 //   echo_load --port PORT [--connections N] [--seconds S] [--size B] [--host 127.0.0.1|::1]
+#include "actors/core/program.hpp"
 #include "echo_load_client.hpp"
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
-namespace {
-
-void usage(FILE* to) {
-  std::fprintf(to,
-               "usage: echo_load --port PORT [--connections N] [--seconds S] [--size B] [--host ADDRESS]\n"
-               "  Connects N clients to an echo server on loopback; each sends B bytes, waits for them to\n"
-               "  come back, and repeats for S seconds. Prints messages/s, MB/s and latency p50/p99.\n"
-               "  --port PORT        server port (required)\n"
-               "  --connections N    1..1000 (default 1)\n"
-               "  --seconds S        0.1..600 (default 5)\n"
-               "  --size B           bytes per message, 1..1048576 (default 64)\n"
-               "  --host ADDRESS     127.0.0.1 (default) or another loopback address such as ::1\n");
-}
-
-bool parse_integer(const char* text, long lo, long hi, long& out) {
-  char* end = nullptr;
-  long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < lo || v > hi)
-    return false;
-  out = v;
-  return true;
-}
-
-bool parse_number(const char* text, double lo, double hi, double& out) {
-  char* end = nullptr;
-  double v = std::strtod(text, &end);
-  if (end == text || *end != '\0' || v < lo || v > hi)
-    return false;
-  out = v;
-  return true;
-}
-
-} // namespace
-
 int main(int argc, char** argv) {
+  iocaf::program_config cfg{"echo_load",
+                            "Connects N clients to an echo server on loopback; each sends B bytes, waits for them\n"
+                            "to come back, and repeats for S seconds. Prints messages/s, MB/s and latency p50/p99.",
+                            false};
   iocaf::echo::load_options opt;
-  bool have_port = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      usage(stdout);
-      return 0;
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "echo_load: %s: unknown flag or missing value\n", a.c_str());
-      usage(stderr);
-      return 2;
-    }
-    const char* v = argv[++i];
-    double x = 0;
-    long n = 0;
-    if (a == "--port" && parse_integer(v, 1, 65535, n)) {
-      opt.port = static_cast<std::uint16_t>(n);
-      have_port = true;
-    } else if (a == "--connections" && parse_integer(v, 1, 1000, n)) {
-      opt.connections = static_cast<int>(n);
-    } else if (a == "--seconds" && parse_number(v, 0.1, 600, x)) {
-      opt.seconds = x;
-    } else if (a == "--size" && parse_integer(v, 1, 1 << 20, n)) {
-      opt.size = static_cast<std::size_t>(n);
-    } else if (a == "--host") {
-      opt.host = v;
-    } else {
-      std::fprintf(stderr, "echo_load: bad flag or value: %s %s\n", a.c_str(), v);
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!have_port) {
-    std::fprintf(stderr, "echo_load: --port is required\n");
-    usage(stderr);
-    return 2;
-  }
+  int port = 0;
+  int size = static_cast<int>(opt.size);
+  cfg.option(port, "port", "the echo server's port, 1..65535 (required)")
+    .option(opt.connections, "connections", "1..1000")
+    .option(opt.seconds, "seconds", "0.1..600")
+    .option(size, "size", "bytes per message, 1..1048576")
+    .option(opt.host, "host", "127.0.0.1 or another loopback address such as ::1");
+  if (auto rc = cfg.parse(argc, argv))
+    return *rc;
+  if (port < 1 || port > 65535)
+    return cfg.usage_error(port == 0 ? "--port is required" : "bad value '" + std::to_string(port) +
+                                                                  "' for --port (expected: 1..65535)");
+  if (opt.connections < 1 || opt.connections > 1000)
+    return cfg.usage_error("bad value '" + std::to_string(opt.connections) + "' for --connections (expected: 1..1000)");
+  if (!(opt.seconds >= 0.1 && opt.seconds <= 600))
+    return cfg.usage_error("bad value '" + std::to_string(opt.seconds) + "' for --seconds (expected: 0.1..600)");
+  if (size < 1 || size > (1 << 20))
+    return cfg.usage_error("bad value '" + std::to_string(size) + "' for --size (expected: 1..1048576)");
+  opt.port = static_cast<std::uint16_t>(port);
+  opt.size = static_cast<std::size_t>(size);
   auto r = iocaf::echo::run_load(opt);
   std::printf("connections %d, size %zu B, %.2f s\n", opt.connections, opt.size, r.seconds);
   std::printf("messages/s %.0f\nMB/s %.3f\nlatency p50 %.0f us, p99 %.0f us\n", r.messages_per_second(),

@@ -1,7 +1,7 @@
 // iocaf hello: an actor system, the completion port and one actor that owns
 // an overlapped named-pipe read, completed through the IO broker.
 #include "actors/core/io_actor.hpp"
-#include "actors/core/runtime.hpp"
+#include "actors/core/program.hpp"
 #include "io/pipe.hpp"
 
 #include <caf/all.hpp>
@@ -46,11 +46,7 @@ caf::behavior reader(caf::stateful_actor<reader_state>* self, std::shared_ptr<io
   };
 }
 
-int run() {
-  caf::actor_system_config cfg;
-  configure(cfg);
-  caf::actor_system sys{cfg};
-  runtime rt{sys};
+int run(caf::actor_system& sys, runtime& rt) {
   std::printf("actor system up, completion port %p, IO broker actor#%u\n",
               static_cast<void*>(rt.core()->port.native()), static_cast<unsigned>(rt.broker().id()));
 
@@ -100,6 +96,10 @@ int run() {
 
 } // namespace
 
-int main() {
-  return run();
+int main(int argc, char** argv) {
+  program_config cfg{"iocaf_hello", "One actor receives one overlapped named-pipe read through the IO broker, then the\n"
+                                    "runtime shuts down. Exit status 0 when the read completed and nothing was left over."};
+  if (auto rc = cfg.parse(argc, argv))
+    return *rc;
+  return run_program(cfg, run);
 }

@@ -9,7 +9,7 @@
 //   iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]
 //                   [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet] [--tree]
 #include "actors/process/process_actor.hpp"
-#include "actors/core/runtime.hpp"
+#include "actors/core/program.hpp"
 #include "actors/supervision/supervisor.hpp"
 #include "io/pipe.hpp"
 
@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -30,88 +31,46 @@ namespace {
 struct flags {
   int workers = 3;
   int seconds = 0; // 0: until Ctrl+C or stdin EOF
-  restart_strategy strategy = restart_strategy::one_for_one;
+  std::string strategy = "one_for_one";
   int intensity = 50;
   int period_ms = 10000;
   int grace_ms = 1000;
-  bool watch_stdin = true;
+  bool no_stdin = false;
   bool quiet = false;
   bool tree = false;
 };
 
-void usage() {
-  std::fprintf(stderr,
-               "usage: iocaf_supervise [--workers N] [--seconds S] [--strategy one_for_one|one_for_all|rest_for_one]\n"
-               "                       [--intensity N] [--period-ms MS] [--grace-ms MS] [--no-stdin] [--quiet] [--tree]\n"
-               "Stops on Ctrl+C, on end-of-file on stdin (unless --no-stdin) or after --seconds.\n");
-}
-
-bool parse(int argc, char** argv, flags& f) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* name) -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "iocaf_supervise: %s needs a value\n", name);
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    const char* v = nullptr;
-    if (a == "--workers" && (v = value("--workers"))) {
-      f.workers = std::atoi(v);
-    } else if (a == "--seconds" && (v = value("--seconds"))) {
-      f.seconds = std::atoi(v);
-    } else if (a == "--intensity" && (v = value("--intensity"))) {
-      f.intensity = std::atoi(v);
-    } else if (a == "--period-ms" && (v = value("--period-ms"))) {
-      f.period_ms = std::atoi(v);
-    } else if (a == "--grace-ms" && (v = value("--grace-ms"))) {
-      f.grace_ms = std::atoi(v);
-    } else if (a == "--strategy" && (v = value("--strategy"))) {
-      std::string s = v;
-      if (s == "one_for_one")
-        f.strategy = restart_strategy::one_for_one;
-      else if (s == "one_for_all")
-        f.strategy = restart_strategy::one_for_all;
-      else if (s == "rest_for_one")
-        f.strategy = restart_strategy::rest_for_one;
-      else {
-        std::fprintf(stderr, "iocaf_supervise: unknown strategy \"%s\"\n", v);
-        return false;
-      }
-    } else if (a == "--tree") {
-      f.tree = true;
-    } else if (a == "--no-stdin") {
-      f.watch_stdin = false;
-    } else if (a == "--quiet") {
-      f.quiet = true;
-    } else if (a == "--help" || a == "-h") {
-      usage();
-      std::exit(0);
-    } else {
-      std::fprintf(stderr, "iocaf_supervise: unknown or incomplete option \"%s\"\n", a.c_str());
-      usage();
-      return false;
-    }
-    if (f.workers < 1 || f.seconds < 0 || f.period_ms < 1 || f.grace_ms < 0) {
-      std::fprintf(stderr, "iocaf_supervise: bad value for %s\n", a.c_str());
-      return false;
-    }
-  }
+bool parse_strategy(const std::string& s, restart_strategy& out) {
+  if (s == "one_for_one")
+    out = restart_strategy::one_for_one;
+  else if (s == "one_for_all")
+    out = restart_strategy::one_for_all;
+  else if (s == "rest_for_one")
+    out = restart_strategy::rest_for_one;
+  else
+    return false;
   return true;
 }
 
-// Signalled by Ctrl+C or stdin EOF.
-HANDLE stop_event = nullptr;
-std::atomic<int> stop_cause{0}; // 1 Ctrl+C, 2 stdin EOF
+// The supervisor's own end also stops the program.
+struct supervisor_end {
+  std::mutex mtx;
+  bool down = false;
+  caf::error reason;
+};
 
-BOOL WINAPI on_ctrl(DWORD type) {
-  if (type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT || type == CTRL_CLOSE_EVENT) {
-    stop_cause.store(1);
-    SetEvent(stop_event);
-    return TRUE;
-  }
-  return FALSE;
+caf::behavior watch_supervisor(caf::event_based_actor* self, caf::actor sup, std::shared_ptr<supervisor_end> end) {
+  self->monitor(sup);
+  self->set_down_handler([self, end](caf::down_msg& dm) {
+    {
+      std::lock_guard<std::mutex> guard{end->mtx};
+      end->down = true;
+      end->reason = dm.reason;
+    }
+    request_stop();
+    self->quit();
+  });
+  return {[](stop_atom) {}};
 }
 
 std::size_t live_workers() {
@@ -238,33 +197,11 @@ caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) 
   };
 }
 
-int run(const flags& f) {
-  caf::actor_system_config cfg;
-  configure(cfg);
-  configure_process_errors(cfg);
-  configure_supervisor_errors(cfg);
-  caf::actor_system sys{cfg};
-  runtime rt{sys};
-
-  stop_event = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  SetConsoleCtrlHandler(on_ctrl, TRUE);
-  if (f.watch_stdin) {
-    // A plain thread may block; actors may not.
-    std::thread([] {
-      char buf[256];
-      DWORD n = 0;
-      HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
-      while (ReadFile(in, buf, sizeof(buf), &n, nullptr) && n > 0) {
-      }
-      stop_cause.store(2);
-      SetEvent(stop_event);
-    }).detach();
-  }
-
+int run(caf::actor_system& sys, runtime& rt, const flags& f, restart_strategy strategy) {
   auto log = sys.spawn(event_logger, f.quiet);
   std::string worker = io::exe_directory() + "iocaf_supervise_worker.exe";
   supervisor_options so;
-  so.flags.strategy = f.strategy;
+  so.flags.strategy = strategy;
   so.flags.intensity = f.intensity;
   so.flags.period = std::chrono::milliseconds(f.period_ms);
   so.observer = log;
@@ -286,11 +223,8 @@ int run(const flags& f) {
     };
     so.children.push_back(std::move(s));
   }
-  std::printf("supervising %d workers (%s); stop with Ctrl+C%s%s\n", f.workers,
-              f.strategy == restart_strategy::one_for_one   ? "one_for_one"
-              : f.strategy == restart_strategy::one_for_all ? "one_for_all"
-                                                            : "rest_for_one",
-              f.watch_stdin ? " or end of stdin" : "",
+  std::printf("supervising %d workers (%s); stop with Ctrl+C%s%s\n", f.workers, f.strategy.c_str(),
+              f.no_stdin ? "" : " or end of stdin",
               f.seconds > 0 ? (", or after " + std::to_string(f.seconds) + " s").c_str() : "");
   std::fflush(stdout);
   if (f.tree) {
@@ -310,40 +244,46 @@ int run(const flags& f) {
     std::fflush(stdout);
   }
 
-  // Wait (the main thread is no actor) for a stop request or the supervisor's own end.
+  auto end = std::make_shared<supervisor_end>();
+  auto watcher = sys.spawn(watch_supervisor, sup, end);
+
+  stop_options stop;
+  stop.watch_stdin = !f.no_stdin;
+  stop.after = std::chrono::seconds(f.seconds);
   caf::error sup_reason;
-  bool sup_down = false;
-  DWORD step = 100;
-  auto deadline = start + std::chrono::seconds(f.seconds);
-  while (!sup_down) {
-    if (WaitForSingleObject(stop_event, step) == WAIT_OBJECT_0)
-      break;
-    if (f.seconds > 0 && std::chrono::steady_clock::now() >= deadline)
-      break;
-    self->receive([&](caf::down_msg& dm) { sup_down = true; sup_reason = dm.reason; },
-                  caf::after(std::chrono::milliseconds(0)) >> [] {});
-  }
-  const char* why = sup_down ? "the supervisor ended" : stop_cause == 1 ? "Ctrl+C" : stop_cause == 2 ? "end of stdin"
-                                                                                                  : "time is up";
-  std::printf("%s stopping: %s\n", now_text().c_str(), why);
-  std::fflush(stdout);
-  if (!sup_down) {
-    self->send_exit(sup, caf::exit_reason::user_shutdown);
-    self->receive([&](caf::down_msg& dm) { sup_reason = dm.reason; },
-                  caf::after(std::chrono::seconds(60)) >> [] { std::fprintf(stderr, "supervisor did not stop in 60 s\n"); });
-  }
-  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string summary;
-  self->request(log, std::chrono::seconds(10), summary_atom::value)
-    .receive([&](std::string& s) { summary = s; }, [&](caf::error& e) { summary = describe(e) + "\n"; });
-  std::size_t left = live_workers();
-  for (int i = 0; i < 50 && left != 0; ++i) {
-    Sleep(100);
+  std::size_t left = 0;
+  std::chrono::steady_clock::time_point stopped_at;
+  // Before the runtime's shutdown: stop the tree (its workers are io actors), then count.
+  stop.before_shutdown = [&](stop_reason why) {
+    stopped_at = std::chrono::steady_clock::now();
+    bool sup_down = false;
+    {
+      std::lock_guard<std::mutex> guard{end->mtx};
+      sup_down = end->down;
+      sup_reason = end->reason;
+    }
+    std::printf("%s stopping: %s\n", now_text().c_str(), sup_down ? "the supervisor ended" : to_string(why));
+    std::fflush(stdout);
+    if (!sup_down) {
+      self->send_exit(sup, caf::exit_reason::user_shutdown);
+      self->receive([&](caf::down_msg& dm) { sup_reason = dm.reason; },
+                    caf::after(std::chrono::seconds(60)) >> [] { std::fprintf(stderr, "supervisor did not stop in 60 s\n"); });
+    }
+    self->send_exit(watcher, caf::exit_reason::user_shutdown);
+    self->request(log, std::chrono::seconds(10), summary_atom::value)
+      .receive([&](std::string& s) { summary = s; }, [&](caf::error& e) { summary = describe(e) + "\n"; });
     left = live_workers();
-  }
-  self->send_exit(log, caf::exit_reason::user_shutdown);
-  auto report = rt.shutdown();
-  auto s = rt.core()->stats();
+    for (int i = 0; i < 50 && left != 0; ++i) {
+      Sleep(100);
+      left = live_workers();
+    }
+    self->send_exit(log, caf::exit_reason::user_shutdown);
+  };
+  auto result = run_until_stopped(rt, stop);
+  auto elapsed = std::chrono::duration<double>(stopped_at - start).count();
+  auto& report = result.report;
+  auto& s = result.stats;
   std::printf("\n--- summary after %.1f s ---\n%s", elapsed, summary.c_str());
   std::printf("supervisor ended: %s\n", describe(sup_reason).c_str());
   std::printf("worker processes left: %zu; broker: %llu packets, %llu unexpected, %lld in flight; shutdown %lld ms\n",
@@ -355,8 +295,27 @@ int run(const flags& f) {
 } // namespace
 
 int main(int argc, char** argv) {
+  program_config cfg{"iocaf_supervise",
+                     "A supervisor over worker processes that crash at random. Logs each exit and restart;\n"
+                     "stops on Ctrl+C, end of stdin (unless --no-stdin) or after --seconds, and leaves no child."};
   flags f;
-  if (!parse(argc, argv, f))
-    return 2;
-  return run(f);
+  cfg.option(f.workers, "workers", "worker processes, at least 1")
+    .option(f.seconds, "seconds", "stop after this many seconds, 0 for never")
+    .option(f.strategy, "strategy", "one_for_one, one_for_all or rest_for_one")
+    .option(f.intensity, "intensity", "restarts allowed within --period-ms")
+    .option(f.period_ms, "period-ms", "the intensity's period, ms")
+    .option(f.grace_ms, "grace-ms", "a worker's time to end after it was asked to, ms")
+    .option(f.no_stdin, "no-stdin", "do not stop at the end of standard input")
+    .option(f.quiet, "quiet", "do not print the workers' output")
+    .option(f.tree, "tree", "two levels: the workers in a pool supervisor next to a singleton worker");
+  if (auto rc = cfg.parse(argc, argv))
+    return *rc;
+  restart_strategy strategy;
+  if (!parse_strategy(f.strategy, strategy))
+    return cfg.usage_error("bad value '" + f.strategy + "' for --strategy (expected: one_for_one, one_for_all or rest_for_one)");
+  if (f.workers < 1 || f.seconds < 0 || f.intensity < 0 || f.period_ms < 1 || f.grace_ms < 0)
+    return cfg.usage_error("--workers and --period-ms must be at least 1, --seconds, --intensity and --grace-ms at least 0");
+  configure_process_errors(cfg);
+  configure_supervisor_errors(cfg);
+  return run_program(cfg, [&](caf::actor_system& sys, runtime& rt) { return run(sys, rt, f, strategy); });
 }
