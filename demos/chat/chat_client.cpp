@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <deque>
+#include <optional>
 #include <random>
 
 using namespace iocaf;
@@ -172,7 +173,11 @@ void on_line(self_ptr self, const std::string& line) {
   auto& st = self->state;
   if (st.leaving || line.empty())
     return;
-  std::string error;
+  std::string error = chat::over_limit(line);
+  if (!error.empty()) {
+    show(self, "! " + error);
+    return;
+  }
   auto msg = chat::parse_typed(line, &error);
   if (!msg) {
     show(self, "! " + error);
@@ -324,12 +329,29 @@ int run(const client_options& opts) {
   runtime rt{sys};
   caf::scoped_actor self{sys};
   auto client = sys.spawn(chat_client, opts, rt.core(), caf::actor{self});
+  auto on_line = [client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); };
+  auto on_eof = [client] { caf::anon_send(client, eof_atom::value); };
   chat::stdin_lines input;
-  input.start([client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); },
-              [client] { caf::anon_send(client, eof_atom::value); });
+  // At a console the line being typed is kept apart from incoming lines;
+  // from a pipe or file, lines are read as they come.
+  std::optional<chat::console_ui> console;
+  std::string why;
+  if (chat::console_ui::wanted()) {
+    console.emplace(chat::max_line_bytes, [] { chat::print_line("! " + chat::line_limit()); });
+    chat::active_console() = &*console;
+    if (!console->start(on_line, on_eof, &why)) {
+      chat::active_console() = nullptr;
+      std::fprintf(stderr, "chat_client: no line editing at this console (%s)\n", why.c_str());
+    }
+  }
+  if (!chat::active_console())
+    input.start(on_line, on_eof);
   int rc = 1;
   self->receive([&](done_atom, int code) { rc = code; });
-  input.stop();
+  if (chat::active_console())
+    console->stop();
+  else
+    input.stop();
   auto report = rt.shutdown();
   if (report.leaked > 0 || rt.core()->stats().unexpected > 0)
     rc = 1;
@@ -342,10 +364,10 @@ int run(const client_options& opts) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main() {
   chat::flags f;
   std::string why;
-  if (!f.parse(argc, argv,
+  if (!f.parse(chat::arguments("chat_client"),
                {"--pipe", "--nick", "--timeout", "--log-level", "--timestamps", "--wait", "--retry-min",
                 "--retry-max"},
                &why))
