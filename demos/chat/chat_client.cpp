@@ -337,7 +337,7 @@ int run(const client_options& opts) {
   std::optional<chat::console_ui> console;
   std::string why;
   if (chat::console_ui::wanted()) {
-    console.emplace(chat::max_line_bytes, [] { chat::print_line("! " + chat::line_limit()); });
+    console.emplace(chat::max_line_bytes, [] { chat::print_line("! " + chat::line_full()); });
     chat::active_console() = &*console;
     if (!console->start(on_line, on_eof, &why)) {
       chat::active_console() = nullptr;

@@ -20,28 +20,16 @@ inline chat_message message(chat_kind kind, std::string nick = {}, std::string t
 // many bytes of UTF-8 as a text may have, so every text it carries fits.
 constexpr std::size_t max_line_bytes = iocaf::proto::max_text_size;
 
-// The limit in characters and bytes, for people.
-inline std::string line_limit() {
-  const auto n = std::to_string(max_line_bytes);
-  return "a line holds at most " + n + " bytes of UTF-8 (" + n + " ASCII characters, "
-         + std::to_string(max_line_bytes / 2) + " like \xC3\xA9, " + std::to_string(max_line_bytes / 3)
-         + " like \xE4\xBD\xA0, " + std::to_string(max_line_bytes / 4) + " like \xF0\x9F\x91\x8B)";
-}
-
-// Characters (code points) in valid UTF-8: the bytes that do not continue one.
-inline std::size_t utf8_characters(const std::string& s) {
-  std::size_t n = 0;
-  for (char c : s)
-    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
+// Said when the console's line editor refuses a character.
+inline std::string line_full() {
+  return "line full: " + iocaf::proto::utf8_limit(max_line_bytes);
 }
 
 // Empty if the typed line is within the limit, else why it is not sent.
 inline std::string over_limit(const std::string& line) {
   if (line.size() <= max_line_bytes)
     return {};
-  return "line not sent: " + std::to_string(utf8_characters(line)) + " characters, " + std::to_string(line.size())
-         + " bytes; " + line_limit();
+  return "line not sent: it is " + iocaf::proto::utf8_size(line) + "; " + iocaf::proto::utf8_limit(max_line_bytes);
 }
 
 const char* const commands_help =
