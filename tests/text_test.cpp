@@ -117,6 +117,22 @@ TEST_F(text_child, arguments_arrive_as_utf8_from_the_command_line) {
   EXPECT_NE(ansi.out_lines[0], "Zo\xC3\xAB") << "main's argv is UTF-8 here: the ANSI code page is UTF-8?";
 }
 
+// io/process passes the environment as UTF-16 (CREATE_UNICODE_ENVIRONMENT):
+// a name and a value outside ASCII arrive unchanged.
+TEST_F(text_child, environment_names_and_values_arrive_as_utf8) {
+  caf::scoped_actor self{*sys};
+  process_actor_options o;
+  o.spawn.program = helper_program("text_child.exe");
+  const std::string name = "IOCAF_\xC3\x9C_\xE5\x90\x8D"; // IOCAF_Ü_名
+  o.spawn.args = {"env", name};
+  o.spawn.env = {{name, accents + " " + cjk + " " + emoji}};
+  o.lines = true;
+  auto r = run_child(self, *rt, o, [&](const caf::actor& p) { self->send(p, close_stdin_atom::value); });
+  ASSERT_TRUE(r.exited) << r.err;
+  EXPECT_EQ(r.exit.exit_code, 0u) << r.err;
+  EXPECT_EQ(r.out_lines, (std::vector<std::string>{accents + " " + cjk + " " + emoji})) << r.err;
+}
+
 TEST_F(text_child, piped_input_and_output_carry_utf8_bytes_unchanged) {
   auto r = run({"echo"}, accents + "\n" + cjk + "\r\n" + emoji + "\n");
   ASSERT_TRUE(r.exited) << r.err;

@@ -96,7 +96,8 @@ public:
     on_line_ = nullptr;
     on_eof_ = nullptr;
     clear_row();
-    SetConsoleMode(in_, saved_mode_); // best effort: the program is ending
+    if (!SetConsoleMode(in_, saved_mode_))
+      report(iocaf::io::last_error("SetConsoleMode(restore input)"));
   }
 
 private:
@@ -133,10 +134,18 @@ private:
         return false;
       switch (editor_.key(k)) {
         case line_editor::outcome::unchanged: return true;
-        case line_editor::outcome::changed: redraw(); return true;
-        case line_editor::outcome::refused: then = on_refused_; break;
+        case line_editor::outcome::changed:
+          full_said_ = false;
+          redraw();
+          return true;
+        case line_editor::outcome::refused: // said once per full line, not per key
+          if (!full_said_)
+            then = on_refused_;
+          full_said_ = true;
+          break;
         case line_editor::outcome::end_of_input: then = on_eof_; break;
         case line_editor::outcome::submit: {
+          full_said_ = false;
           auto line = editor_.take();
           clear_row();
           write(prompt + line + "\n"); // what was typed stays on screen, as a terminal's echo would
@@ -161,33 +170,49 @@ private:
       f();
   }
 
-  void write(const std::string& text) {
-    if (auto err = iocaf::io::write_text(out_, text))
-      std::fprintf(stderr, "chat_client: writing to the console: %s\n", err.to_string().c_str());
+  void write(const std::string& text) { report(iocaf::io::write_text(out_, text)); }
+
+  // Drawing failures go to stderr, once: the chat goes on without the screen.
+  void report(const iocaf::io::error& err) {
+    if (err && !reported_) {
+      reported_ = true;
+      std::fprintf(stderr, "chat_client: drawing on the console: %s\n", err.to_string().c_str());
+    }
+  }
+
+  iocaf::io::result<CONSOLE_SCREEN_BUFFER_INFO> screen_info() {
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    if (!GetConsoleScreenBufferInfo(out_, &info))
+      return iocaf::io::last_error("GetConsoleScreenBufferInfo");
+    return info;
   }
 
   // Blanks the cursor's row and puts the cursor at its start.
   void clear_row() {
-    CONSOLE_SCREEN_BUFFER_INFO info;
-    if (!GetConsoleScreenBufferInfo(out_, &info))
-      return;
-    COORD start{0, info.dwCursorPosition.Y};
+    auto info = screen_info();
+    if (!info)
+      return report(info.err());
+    const COORD start{0, info->dwCursorPosition.Y};
+    const auto width = static_cast<DWORD>(info->dwSize.X);
     DWORD done = 0;
-    FillConsoleOutputCharacterW(out_, L' ', static_cast<DWORD>(info.dwSize.X), start, &done);
-    FillConsoleOutputAttribute(out_, info.wAttributes, static_cast<DWORD>(info.dwSize.X), start, &done);
-    SetConsoleCursorPosition(out_, start);
+    if (!FillConsoleOutputCharacterW(out_, L' ', width, start, &done))
+      return report(iocaf::io::last_error("FillConsoleOutputCharacterW"));
+    if (!FillConsoleOutputAttribute(out_, info->wAttributes, width, start, &done))
+      return report(iocaf::io::last_error("FillConsoleOutputAttribute"));
+    if (!SetConsoleCursorPosition(out_, start))
+      report(iocaf::io::last_error("SetConsoleCursorPosition"));
   }
 
   // Draws prompt and line on the cursor's row, scrolled sideways so the
   // cursor is visible, and puts the cursor where the editor has it.
   void redraw() {
-    CONSOLE_SCREEN_BUFFER_INFO info;
-    if (!GetConsoleScreenBufferInfo(out_, &info))
-      return;
     clear_row();
+    auto info = screen_info();
+    if (!info)
+      return report(info.err());
     const auto& line = editor_.chars();
     const std::size_t cursor = editor_.cursor();
-    const int room = std::max(info.dwSize.X - 1 - 2, 8); // width - prompt - a cell for the cursor at the end
+    const int room = std::max(info->dwSize.X - 1 - 2, 8); // width - prompt - a cell for the cursor at the end
     if (cursor < scroll_)
       scroll_ = cursor;
     while (cells(line, scroll_, cursor) > room)
@@ -196,7 +221,9 @@ private:
     while (end < line.size() && cells(line, scroll_, end + 1) <= room)
       ++end;
     write(prompt + line_editor::to_utf8(line.substr(scroll_, end - scroll_)));
-    SetConsoleCursorPosition(out_, COORD{static_cast<SHORT>(2 + cells(line, scroll_, cursor)), info.dwCursorPosition.Y});
+    const COORD at{static_cast<SHORT>(2 + cells(line, scroll_, cursor)), info->dwCursorPosition.Y};
+    if (!SetConsoleCursorPosition(out_, at))
+      report(iocaf::io::last_error("SetConsoleCursorPosition"));
   }
 
   static int cells(const std::u32string& s, std::size_t from, std::size_t to) {
@@ -217,6 +244,8 @@ private:
   HANDLE thread_ = nullptr;
   bool active_ = false;
   std::size_t scroll_ = 0; // first character shown
+  bool reported_ = false;  // a drawing failure was reported
+  bool full_said_ = false; // the line is full and the user was told
 };
 
 } // namespace chat

@@ -2,6 +2,7 @@
 //   text_child wide ARGS...   writes each argument after argv[0], as
 //                             argv_utf8() gives it, one per line (write_text)
 //   text_child ansi ARGS...   the same from main's argv (the ANSI code page)
+//   text_child env NAME       writes the variable NAME (GetEnvironmentVariableW) as UTF-8
 //   text_child echo           copies standard input to standard output through
 //                             write_text, line by line (UTF-8 bytes unchanged)
 #include "io/text.hpp"
@@ -40,6 +41,18 @@ int main(int argc, char** argv) {
       say((*args)[i]);
     return 0;
   }
+  if (mode == "env") {
+    auto args = argv_utf8();
+    auto name = args && args->size() > 2 ? utf8_to_utf16((*args)[2]) : result<std::wstring>(std::wstring());
+    wchar_t value[4096];
+    DWORD n = name ? GetEnvironmentVariableW(name->c_str(), value, 4096) : 0;
+    if (n == 0 || n >= 4096) {
+      std::fprintf(stderr, "text_child: %s\n", last_error("GetEnvironmentVariableW").to_string().c_str());
+      return 1;
+    }
+    auto text = utf16_to_utf8(std::wstring_view(value, n));
+    return text ? say(*text) : 1;
+  }
   if (mode == "echo") {
     char buf[4096];
     while (std::fgets(buf, sizeof buf, stdin))
@@ -47,6 +60,6 @@ int main(int argc, char** argv) {
         return 1;
     return 0;
   }
-  std::fprintf(stderr, "usage: text_child wide|ansi ARGS... | echo\n");
+  std::fprintf(stderr, "usage: text_child wide|ansi ARGS... | env NAME | echo\n");
   return 2;
 }
