@@ -105,6 +105,26 @@ bool operator!=(const chat_message& a, const chat_message& b) {
   return !(a == b);
 }
 
+std::string utf8_limit(std::size_t max_bytes) {
+  const auto n = std::to_string(max_bytes);
+  return "the maximum is " + n + " bytes of UTF-8 (" + n + " ASCII characters, " + std::to_string(max_bytes / 2)
+         + " accented Latin letters, " + std::to_string(max_bytes / 3) + " CJK characters or "
+         + std::to_string(max_bytes / 4) + " emoji)";
+}
+
+std::size_t utf8_characters(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s)
+    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string utf8_size(std::string_view s) {
+  const auto chars = utf8_characters(s);
+  return std::to_string(chars) + (chars == 1 ? " character in " : " characters in ") + std::to_string(s.size())
+         + " bytes";
+}
+
 const char* to_string(chat_kind kind) {
   const auto* info = find_kind(kind);
   return info ? info->word : "?";

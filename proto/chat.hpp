@@ -51,10 +51,13 @@
 // The parser is strict and accepts exactly what encode_chat produces, so for
 // an accepted payload p, encode_chat(*parse_chat(p).message) == p.
 //
-//   - nick: 1..32 bytes of valid UTF-8 with no space, no other Unicode
+//   - nick: 1..32 bytes of valid UTF-8 (32 ASCII characters, 16 accented
+//     Latin letters, 10 CJK characters, 8 emoji: the limits are in bytes;
+//     errors state characters and bytes) with no space, no other Unicode
 //     white-space character (e.g. U+00A0, U+3000) and no control character
 //     (U+0000..U+001F, U+007F..U+009F).
-//   - text: at most 4096 bytes of valid UTF-8 with no control character
+//   - text: at most 4096 bytes of valid UTF-8 (4096 ASCII characters, 1365
+//     CJK characters) with no control character
 //     except tab (U+0009).
 //   - room: the same rules as a nick.
 //   - number (version, time): decimal digits, no leading zero, at most 15
@@ -118,6 +121,15 @@ chat_parse_result parse_chat(std::string_view payload);
 // True if nick is a valid nick; otherwise false and, if why is not null,
 // *why says what is wrong with it.
 bool valid_nick(std::string_view nick, std::string* why = nullptr);
+
+// Size limits for people, in printable ASCII like every codec message:
+// "the maximum is 32 bytes of UTF-8 (32 ASCII characters, 16 accented Latin
+// letters, 10 CJK characters or 8 emoji)", and the size of a text as "N
+// characters in M bytes" (characters: code points; for bytes that are not
+// valid UTF-8, the bytes that do not continue a sequence).
+std::string utf8_limit(std::size_t max_bytes);
+std::size_t utf8_characters(std::string_view s);
+std::string utf8_size(std::string_view s);
 
 // The wire word of a kind ("join", "who_reply", ...); "?" for a value
 // outside the enumeration.

@@ -90,8 +90,7 @@ inline bool check_nick(std::string_view nick, const std::string& label, std::str
     return false;
   }
   if (nick.size() > max_nick_size) {
-    why = label + " is " + std::to_string(nick.size()) + " bytes, the maximum is "
-          + std::to_string(max_nick_size);
+    why = label + " is " + utf8_size(nick) + "; " + utf8_limit(max_nick_size);
     return false;
   }
   for (std::size_t i = 0; i < nick.size();) {
@@ -121,8 +120,7 @@ inline bool check_nick(std::string_view nick, const std::string& label, std::str
 
 inline bool check_text(std::string_view text, std::string& why) {
   if (text.size() > max_text_size) {
-    why = "text is " + std::to_string(text.size()) + " bytes, the maximum is "
-          + std::to_string(max_text_size);
+    why = "text is " + utf8_size(text) + "; " + utf8_limit(max_text_size);
     return false;
   }
   for (std::size_t i = 0; i < text.size();) {

@@ -85,6 +85,18 @@ public:
     return static_cast<long>(progs_[name].code);
   }
 
+  // Waits until `name` wrote `part` somewhere in its standard error.
+  bool wait_stderr(const std::string& name, const std::string& part, std::chrono::milliseconds within = timeout) {
+    auto until = std::chrono::steady_clock::now() + within;
+    auto& pr = progs_[name];
+    while (pr.err.find(part) == std::string::npos)
+      if (pr.exited || !pump(until)) {
+        ADD_FAILURE() << name << " did not write " << part << " to stderr" << dump(name);
+        return false;
+      }
+    return true;
+  }
+
   bool printed_containing(const std::string& name, const std::string& part) {
     for (auto& l : progs_[name].out)
       if (l.find(part) != std::string::npos)

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <deque>
+#include <optional>
 #include <random>
 
 using namespace iocaf;
@@ -28,6 +29,9 @@ const char* usage =
   "    /away [REASON]  shown in /who                 /back         no longer away\n"
   "    /nick NEW   rename (or, if NICK was taken, join as NEW)      /quit  leave\n"
   "  At end of input the client leaves once the server has taken everything it sent.\n"
+  "  At a console, the line being typed stays on the bottom row below incoming lines (Left,\n"
+  "  Right, Backspace, Delete, Up/Down for history, Ctrl+A/Ctrl+E, Esc; Ctrl+D on an empty\n"
+  "  line leaves). Text is UTF-8; a line holds at most 4096 bytes (1365 CJK characters).\n"
   "  Prints one line per event, after the local time ([HH:MM:SS] ) unless --timestamps off:\n"
   "    <nick> text                  nick said text in your room\n"
   "    * nick waves                 an action (/me)\n"
@@ -172,7 +176,11 @@ void on_line(self_ptr self, const std::string& line) {
   auto& st = self->state;
   if (st.leaving || line.empty())
     return;
-  std::string error;
+  std::string error = chat::over_limit(line);
+  if (!error.empty()) {
+    show(self, "! " + error);
+    return;
+  }
   auto msg = chat::parse_typed(line, &error);
   if (!msg) {
     show(self, "! " + error);
@@ -324,12 +332,29 @@ int run(const client_options& opts) {
   runtime rt{sys};
   caf::scoped_actor self{sys};
   auto client = sys.spawn(chat_client, opts, rt.core(), caf::actor{self});
+  auto on_line = [client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); };
+  auto on_eof = [client] { caf::anon_send(client, eof_atom::value); };
   chat::stdin_lines input;
-  input.start([client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); },
-              [client] { caf::anon_send(client, eof_atom::value); });
+  // At a console the line being typed is kept apart from incoming lines;
+  // from a pipe or file, lines are read as they come.
+  std::optional<chat::console_ui> console;
+  std::string why;
+  if (chat::console_ui::wanted()) {
+    console.emplace(chat::max_line_bytes, [] { chat::print_line("! " + chat::line_full()); });
+    chat::active_console() = &*console;
+    if (!console->start(on_line, on_eof, &why)) {
+      chat::active_console() = nullptr;
+      std::fprintf(stderr, "chat_client: no line editing at this console (%s)\n", why.c_str());
+    }
+  }
+  if (!chat::active_console())
+    input.start(on_line, on_eof);
   int rc = 1;
   self->receive([&](done_atom, int code) { rc = code; });
-  input.stop();
+  if (chat::active_console())
+    console->stop();
+  else
+    input.stop();
   auto report = rt.shutdown();
   if (report.leaked > 0 || rt.core()->stats().unexpected > 0)
     rc = 1;
@@ -342,10 +367,10 @@ int run(const client_options& opts) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main() {
   chat::flags f;
   std::string why;
-  if (!f.parse(argc, argv,
+  if (!f.parse(chat::arguments("chat_client"),
                {"--pipe", "--nick", "--timeout", "--log-level", "--timestamps", "--wait", "--retry-min",
                 "--retry-max"},
                &why))

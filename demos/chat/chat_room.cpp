@@ -126,6 +126,25 @@ void heartbeat(self_ptr self) {
   self->delayed_send(self, st.opts.ping_interval, heartbeat_atom::value);
 }
 
+// A connection the framing layer closed for bad input (errc::bad_input
+// with the decoder's "frame of N bytes exceeds ..."): before hello, the peer
+// is most likely not a chat client at all (text, HTTP, another protocol),
+// whose first four bytes read as a huge frame length; say so in those words.
+void log_closed(self_ptr self, const frame_closed& msg) {
+  auto& st = self->state;
+  auto i = st.members.find(msg.connection.id());
+  const member* m = i == st.members.end() ? nullptr : &i->second;
+  if (!is(msg.reason, errc::bad_input)) {
+    st.log->info("connection closed: {}", describe(msg.reason));
+  } else if (m == nullptr || !m->hello) {
+    st.log->warn("dropped a connection: not an iocaf chat client (bad frame header)");
+    st.log->debug("the frame decoder said: {}", describe(msg.reason));
+  } else {
+    st.log->warn("dropped {}: its client broke the frame format ({})", m->nick.empty() ? "a new client" : m->nick,
+                 describe(msg.reason));
+  }
+}
+
 caf::result<std::uint64_t> start_stop(self_ptr self) {
   auto& st = self->state;
   if (st.stopping)
@@ -179,7 +198,7 @@ caf::behavior chat_room(self_ptr self, chat_room_options opts) {
     },
     [self](frame_closed& msg) {
       if (msg.reason)
-        self->state.log->info("connection closed: {}", describe(msg.reason));
+        log_closed(self, msg);
       remove_connection(self, msg.connection.id());
     },
     [self](frame_refused& msg) {

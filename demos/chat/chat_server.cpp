@@ -131,10 +131,10 @@ int run(const std::string& name, std::size_t instances, const chat_room_options&
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main() {
   chat::flags f;
   std::string why;
-  if (!f.parse(argc, argv,
+  if (!f.parse(chat::arguments("chat_server"),
                {"--pipe", "--instances", "--log-level", "--room", "--history", "--max-rooms", "--flood-lines",
                 "--flood-window", "--ping-interval", "--ping-timeout"},
                &why))

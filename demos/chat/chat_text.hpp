@@ -16,6 +16,22 @@ inline chat_message message(chat_kind kind, std::string nick = {}, std::string t
   return chat_message{kind, std::move(nick), std::move(text), {}, 0, {}};
 }
 
+// The one limit on a typed line (a said line, a command with its text): as
+// many bytes of UTF-8 as a text may have, so every text it carries fits.
+constexpr std::size_t max_line_bytes = iocaf::proto::max_text_size;
+
+// Said when the console's line editor refuses a character.
+inline std::string line_full() {
+  return "line full: " + iocaf::proto::utf8_limit(max_line_bytes);
+}
+
+// Empty if the typed line is within the limit, else why it is not sent.
+inline std::string over_limit(const std::string& line) {
+  if (line.size() <= max_line_bytes)
+    return {};
+  return "line not sent: it is " + iocaf::proto::utf8_size(line) + "; " + iocaf::proto::utf8_limit(max_line_bytes);
+}
+
 const char* const commands_help =
   "/join ROOM, /part, /rooms, /who, /msg NICK TEXT, /me ACTION, /away [REASON], /back, /nick NEW, /quit";
 

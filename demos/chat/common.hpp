@@ -1,6 +1,10 @@
 #pragma once
-// What chat_server and chat_client share: flag parsing and a stdin reader
-// that runs in a plain thread (never in an actor: reading stdin blocks).
+// What chat_server and chat_client share: flag parsing (of the UTF-8
+// command line), a stdin reader that runs in a plain thread (never in an
+// actor: reading stdin blocks) and UTF-8 output lines.
+#include "demos/chat/chat_console.hpp"
+#include "io/text.hpp"
+
 #include <windows.h>
 
 #include <atomic>
@@ -23,8 +27,11 @@ struct flags {
   std::map<std::string, std::string> values;
   bool help = false;
 
-  bool parse(int argc, char** argv, const std::vector<std::string>& known, std::string* error) {
-    for (int i = 1; i < argc; ++i) {
+  // argv: the program's arguments as UTF-8 (iocaf::io::argv_utf8(), not
+  // main's argv, which holds them in the ANSI code page).
+  bool parse(const std::vector<std::string>& argv, const std::vector<std::string>& known, std::string* error) {
+    const std::size_t argc = argv.size();
+    for (std::size_t i = 1; i < argc; ++i) {
       std::string arg = argv[i];
       if (arg == "--help" || arg == "-h") {
         help = true;
@@ -72,8 +79,19 @@ struct flags {
   }
 };
 
+// The command line as UTF-8; exits 2 if Windows cannot give it.
+inline std::vector<std::string> arguments(const char* program) {
+  auto args = iocaf::io::argv_utf8();
+  if (!args) {
+    std::fprintf(stderr, "%s: cannot read the command line: %s\n", program, args.err().to_string().c_str());
+    std::exit(2);
+  }
+  return std::move(*args);
+}
+
 // Reads stdin line by line in its own thread and hands each line (without
-// the line end) to on_line, then calls on_eof once. stop() makes sure no
+// the line end) to on_line, then calls on_eof once. A pipe or file is read
+// as UTF-8 bytes; a console as UTF-16 (ReadConsoleW), converted. stop() makes sure no
 // callback runs afterwards and cancels the reader's blocking read, so the
 // process does not end with a thread stuck in ReadFile (which Wine may
 // report as the process being killed).
@@ -122,7 +140,7 @@ private:
     std::shared_ptr<state> shared = std::move(*static_cast<std::shared_ptr<state>*>(p));
     delete static_cast<std::shared_ptr<state>*>(p);
     std::string line;
-    while (std::getline(std::cin, line)) {
+    while (next_line(line)) {
       if (!line.empty() && line.back() == '\r')
         line.pop_back();
       std::lock_guard<std::mutex> guard{shared->mtx};
@@ -136,15 +154,41 @@ private:
     return 0;
   }
 
+  static bool next_line(std::string& line) {
+    static const bool console = iocaf::io::is_console(GetStdHandle(STD_INPUT_HANDLE));
+    if (!console)
+      return static_cast<bool>(std::getline(std::cin, line));
+    auto typed = iocaf::io::read_console_line(GetStdHandle(STD_INPUT_HANDLE));
+    if (!typed) {
+      std::fprintf(stderr, "reading the console: %s\n", typed.err().to_string().c_str());
+      return false;
+    }
+    if (!*typed)
+      return false;
+    line = std::move(**typed);
+    return true;
+  }
+
   std::shared_ptr<state> shared_ = std::make_shared<state>();
   HANDLE thread_ = nullptr;
 };
 
-// One output line, flushed at once (the output is read by scripts).
+// Where output lines go while the client's console line editor runs.
+inline std::atomic<console_ui*>& active_console() {
+  static std::atomic<console_ui*> ui{nullptr};
+  return ui;
+}
+
+// One output line of UTF-8, written at once (the output is read by
+// scripts): the bytes to a pipe or file, UTF-16 to a console, above the
+// line being typed if the console line editor runs.
 inline void print_line(const std::string& line) {
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  if (console_ui* ui = active_console().load()) {
+    ui->print(line);
+    return;
+  }
+  if (auto err = iocaf::io::write_text(GetStdHandle(STD_OUTPUT_HANDLE), line + "\n"))
+    std::fprintf(stderr, "cannot write to standard output: %s\n", err.to_string().c_str());
 }
 
 } // namespace chat

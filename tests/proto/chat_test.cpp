@@ -190,7 +190,7 @@ TEST(Chat, MalformedPayloadsAreRejectedWithAReason) {
     // bad nicks
     {"join ", "join: nick is empty"},
     {"join  alice", "join: nick is empty"},
-    {"join " + std::string(33, 'n'), "join: nick is 33 bytes, the maximum is 32"},
+    {"join " + std::string(33, 'n'), "join: nick is 33 characters in 33 bytes; the maximum is 32 bytes of UTF-8 (32 ASCII characters, 16 accented Latin letters, 10 CJK characters or 8 emoji)"},
     {"join al\x01ice", "join: nick contains control character U+0001 at offset 2"},
     {"join al\tice", "join: nick contains control character U+0009"},
     {"join alice\n", "join: nick contains control character U+000A"},
@@ -202,7 +202,7 @@ TEST(Chat, MalformedPayloadsAreRejectedWithAReason) {
     {"said  hi", "said: nick is empty"},
     {"renamed  bob", "renamed: old nick is empty"},
     {"renamed alice ", "renamed: new nick is empty"},
-    {"renamed alice " + std::string(40, 'x'), "renamed: new nick is 40 bytes"},
+    {"renamed alice " + std::string(40, 'x'), "renamed: new nick is 40 characters in 40 bytes"},
     {"who_reply ", "who_reply: name 1 is empty"},
     {"who_reply alice  bob", "who_reply: name 2 is empty"},
     {"who_reply alice bob ", "who_reply: name 3 is empty"},
@@ -214,7 +214,7 @@ TEST(Chat, MalformedPayloadsAreRejectedWithAReason) {
     {"error \x1B[31mred", "error: text contains control character U+001B"},
     {"said alice \x7F", "said: text contains control character U+007F"},
     {"notice \xC2\x9B", "notice: text contains control character U+009B"},
-    {"say " + std::string(4097, 't'), "say: text is 4097 bytes, the maximum is 4096"},
+    {"say " + std::string(4097, 't'), "say: text is 4097 characters in 4097 bytes; the maximum is 4096 bytes of UTF-8"},
     // invalid UTF-8
     {"say \xFF", "say: text is not valid UTF-8 at offset 0"},
     {"say ok \x80", "say: text is not valid UTF-8 at offset 3"},
@@ -236,7 +236,7 @@ TEST(Chat, MalformedPayloadsAreRejectedWithAReason) {
     {"enter", "enter: missing room"},
     {"enter ", "enter: room is empty"},
     {"enter a b", "enter: unexpected data after the room"},
-    {"enter " + std::string(33, 'r'), "enter: room is 33 bytes, the maximum is 32"},
+    {"enter " + std::string(33, 'r'), "enter: room is 33 characters in 33 bytes; the maximum is 32 bytes"},
     {"entered r\x01", "entered: room contains control character U+0001"},
     {"part now", "part: unexpected data after the kind"},
     {"pong 1", "pong: unexpected data after the kind"},
@@ -297,11 +297,11 @@ TEST(Chat, ValidNicks) {
 TEST(Chat, InvalidNicks) {
   const std::vector<malformed> cases = {
     {"", "nick is empty"},
-    {std::string(33, 'n'), "nick is 33 bytes, the maximum is 32"},
+    {std::string(33, 'n'), "nick is 33 characters in 33 bytes; the maximum is 32 bytes"},
     {std::string(11, '\xE2') , "not valid UTF-8"},
     // 11 euro signs: 33 bytes but only 11 characters; the limit is in bytes.
     {[] { std::string s; for (int i = 0; i < 11; ++i) s += "\xE2\x82\xAC"; return s; }(),
-     "nick is 33 bytes"},
+     "nick is 11 characters in 33 bytes; the maximum is 32 bytes"},
     {"a b", "nick contains a space at offset 1"},
     {" a", "nick contains a space at offset 0"},
     {"a\tb", "control character U+0009"},
