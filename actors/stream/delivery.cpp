@@ -33,8 +33,9 @@ void tell_received(self_ptr self, const char* data, std::size_t n) {
     self->send(st.handler, frame_received{me(self), std::move(f)});
   }
   if (err) {
-    st.log->warn("connection actor#{} {}: bad input from the peer, disconnecting it: {}", self->id(), st.where,
-                 err->message);
+    // Debug: the handler hears why (frame_closed) and words it for its users.
+    st.log->debug("connection actor#{} {}: bad input from the peer, disconnecting it: {}", self->id(), st.where,
+                  err->message);
     finish(self, stream_close_reason::bad_input, make_error(errc::bad_input, err->message), true);
   }
 }
