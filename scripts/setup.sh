@@ -13,7 +13,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES=(cmake ninja-build g++-mingw-w64-x86-64-posix mingw-w64-tools wine wine64
           libspdlog-dev libfmt-dev googletest libasio-dev libcaf-dev
-          clang libclang-rt-14-dev dpkg-dev ca-certificates)
+          clang libclang-rt-14-dev dpkg-dev ca-certificates
+          tmux) # tmux: the console chat client is checked in a real terminal (chat_tty_check)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
