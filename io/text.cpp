@@ -1,4 +1,5 @@
 #include "io/text.hpp"
+#include "proto/utf8.hpp"
 
 #include <shellapi.h>
 
@@ -15,35 +16,7 @@ namespace {
 // rather than trusting MB_ERR_INVALID_CHARS, whose strictness differs
 // between Windows versions and Wine, and to name the offset.
 std::size_t first_bad_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    char32_t cp, min;
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2, cp = b0 & 0x1F, min = 0x80;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3, cp = b0 & 0x0F, min = 0x800;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4, cp = b0 & 0x07, min = 0x10000;
-    } else {
-      return i;
-    }
-    if (s.size() - i < len)
-      return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80)
-        return i;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return i;
-    i += len;
-  }
-  return std::string_view::npos;
+  return proto::first_invalid_utf8(s);
 }
 
 // Index of the first unpaired surrogate, or npos.

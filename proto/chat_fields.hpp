@@ -4,6 +4,7 @@
 #pragma once
 
 #include "proto/chat.hpp"
+#include "proto/utf8.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -11,41 +12,6 @@
 #include <string_view>
 
 namespace iocaf::proto::detail {
-
-// Decodes the code point starting at s[i] and advances i past it. Returns
-// false, leaving i alone, if the bytes there are not valid UTF-8: a stray
-// continuation byte, a truncated sequence, an overlong form, a surrogate or
-// a value above U+10FFFF.
-inline bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  char32_t min;
-  if (b0 < 0x80) {
-    cp = b0;
-    ++i;
-    return true;
-  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return false;
-  }
-  if (s.size() - i < len)
-    return false;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80)
-      return false;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return false;
-  i += len;
-  return true;
-}
 
 inline bool is_control(char32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);

@@ -437,6 +437,19 @@ TEST_F(supervisor_test, significant_child_never_auto_shutdown_keeps_running_afte
 // A child that dies as soon as it starts, under backoff: the gap between
 // each exit and the next start is min * 2^n, capped at max, times at most
 // 1 + random_factor; and the restarts still count for the intensity.
+// A child that crashes as soon as it starts, every time.
+child_spec crash_looping(std::string id) {
+  child_spec s;
+  s.id = std::move(id);
+  s.start = [](caf::actor_system& sys) -> caf::expected<caf::actor> {
+    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->quit(crash_reason());
+      return {};
+    });
+  };
+  return s;
+}
+
 TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
   restart_backoff b;
   b.min = std::chrono::milliseconds(20);
@@ -444,14 +457,7 @@ TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
   b.random_factor = 0.5;
   supervisor_flags f{restart_strategy::one_for_one, 6, std::chrono::seconds(60)};
   f.backoff = b;
-  child_spec looping;
-  looping.id = "loop";
-  looping.start = [](caf::actor_system& sys) -> caf::expected<caf::actor> {
-    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-      self->quit(crash_reason());
-      return {};
-    });
-  };
+  child_spec looping = crash_looping("loop");
   start(f, {looping});
   std::vector<supervisor_event> evs;
   for (int i = 0; i < 15; ++i)
@@ -494,14 +500,7 @@ std::vector<double> group_backoff_gaps(restart_strategy strategy, std::vector<st
   b.random_factor = 0;
   supervisor_flags f{strategy, 4, std::chrono::seconds(60)};
   f.backoff = b;
-  child_spec looping;
-  looping.id = "loop";
-  looping.start = [](caf::actor_system& sys) -> caf::expected<caf::actor> {
-    return sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-      self->quit(crash_reason());
-      return {};
-    });
-  };
+  child_spec looping = crash_looping("loop");
   start(f, {worker_spec("before"), looping, worker_spec("after")});
   std::vector<double> gaps;
   std::optional<std::chrono::steady_clock::time_point> exited;
