@@ -205,24 +205,27 @@ int run(caf::actor_system& sys, runtime& rt, const flags& f, restart_strategy st
   so.flags.intensity = f.intensity;
   so.flags.period = std::chrono::milliseconds(f.period_ms);
   so.observer = log;
-  for (int i = 1; i <= f.workers; ++i) {
+  // A worker process named `id` (it prints that name), seeded with `seed`.
+  auto worker_spec = [&](std::string id, int seed) {
     child_spec s;
-    s.id = "worker-" + std::to_string(i);
+    s.id = id;
     s.restart = restart_type::permanent;
     s.shutdown = std::chrono::milliseconds(f.grace_ms + 2000);
     auto core = rt.core();
-    auto name = s.id;
+    auto grace = std::chrono::milliseconds(f.grace_ms);
     s.start = [=](caf::actor_system& sys) {
       process_actor_options o;
       o.spawn.program = worker;
-      o.spawn.args = {name, std::to_string(i)};
+      o.spawn.args = {id, std::to_string(seed)};
       o.handler = log;
       o.lines = true;
-      o.grace = std::chrono::milliseconds(f.grace_ms);
+      o.grace = grace;
       return spawn_process(sys, core, o);
     };
-    so.children.push_back(std::move(s));
-  }
+    return s;
+  };
+  for (int i = 1; i <= f.workers; ++i)
+    so.children.push_back(worker_spec("worker-" + std::to_string(i), i));
   std::printf("supervising %d workers (%s); stop with Ctrl+C%s%s\n", f.workers, f.strategy.c_str(),
               f.no_stdin ? "" : " or end of stdin",
               f.seconds > 0 ? (", or after " + std::to_string(f.seconds) + " s").c_str() : "");
@@ -230,9 +233,7 @@ int run(caf::actor_system& sys, runtime& rt, const flags& f, restart_strategy st
   if (f.tree) {
     // The workers move into a pool supervisor; a singleton worker sits next to it.
     supervisor_options pool = so;
-    auto singleton = pool.children.front();
-    singleton.id = "singleton";
-    so.children = {std::move(singleton), supervisor_child("pool", std::move(pool))};
+    so.children = {worker_spec("singleton", 0), supervisor_child("pool", std::move(pool))};
   }
   auto start = std::chrono::steady_clock::now();
   auto sup = spawn_supervisor(sys, so);
