@@ -46,14 +46,13 @@ child* find(sup self, const caf::actor_addr& a) {
 
 void emit(sup self, supervisor_event_kind kind, const std::string& id, const caf::actor_addr& a,
           std::string reason) {
+  // Debug: events are the observer's to show (a program printing them and
+  // info logs would say everything twice).
   auto& log = self->state.log;
   if (kind == supervisor_event_kind::started)
-    log->info("child \"{}\" started (actor#{})", id, a.id());
-  else if (kind == supervisor_event_kind::exited || kind == supervisor_event_kind::start_failed ||
-           kind == supervisor_event_kind::gave_up)
-    log->info("child \"{}\" {}: {}", id, to_string(kind), reason);
+    log->debug("child \"{}\" started (actor#{})", id, a.id());
   else
-    log->debug("child \"{}\" {}", id, to_string(kind));
+    log->debug("child \"{}\" {}{}{}", id, to_string(kind), reason.empty() ? "" : ": ", reason);
   if (self->state.observer)
     self->send(self->state.observer, supervisor_event{kind, id, a, std::move(reason)});
 }

@@ -199,7 +199,9 @@ caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) 
 
 int run(caf::actor_system& sys, runtime& rt, const flags& f, restart_strategy strategy) {
   auto log = sys.spawn(event_logger, f.quiet);
-  std::string worker = io::exe_directory() + "iocaf_supervise_worker.exe";
+  // A bare name: CreateProcessW looks in this program's folder first, and
+  // messages name the program as a user would.
+  std::string worker = "iocaf_supervise_worker.exe";
   supervisor_options so;
   so.flags.strategy = strategy;
   so.flags.intensity = f.intensity;
@@ -286,11 +288,15 @@ int run(caf::actor_system& sys, runtime& rt, const flags& f, restart_strategy st
   auto& report = result.report;
   auto& s = result.stats;
   std::printf("\n--- summary after %.1f s ---\n%s", elapsed, summary.c_str());
-  std::printf("supervisor ended: %s\n", describe(sup_reason).c_str());
+  auto why = supervisor_error_text(sup_reason);
+  std::printf("supervisor ended: %s\n", why.empty() ? describe(sup_reason).c_str() : why.c_str());
   std::printf("worker processes left: %zu; broker: %llu packets, %llu unexpected, %lld in flight; shutdown %lld ms\n",
               left, static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(s.unexpected),
               static_cast<long long>(s.inflight), static_cast<long long>(report.took.count()));
-  return left == 0 && s.unexpected == 0 ? 0 : 1;
+  if (left != 0 || s.unexpected != 0)
+    return 1;
+  // The supervisor gave up (restart intensity) or could not start a child.
+  return sup_reason.category() == supervisor_error_category ? 3 : 0;
 }
 
 } // namespace
@@ -298,7 +304,9 @@ int run(caf::actor_system& sys, runtime& rt, const flags& f, restart_strategy st
 int main(int argc, char** argv) {
   program_config cfg{"iocaf_supervise",
                      "A supervisor over worker processes that crash at random. Logs each exit and restart;\n"
-                     "stops on Ctrl+C, end of stdin (unless --no-stdin) or after --seconds, and leaves no child."};
+                     "stops on Ctrl+C, end of stdin (unless --no-stdin) or after --seconds, and leaves no child.\n"
+                     "Exit status: 0; 3 when the supervisor gave up (restart intensity) or a child could not\n"
+                     "start; 1 when a worker outlived it or the runtime saw an unexpected packet."};
   flags f;
   cfg.option(f.workers, "workers", "worker processes, at least 1")
     .option(f.seconds, "seconds", "stop after this many seconds, 0 for never")
