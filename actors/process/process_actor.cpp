@@ -1,121 +1,12 @@
-#include "actors/process/process_actor.hpp"
-
-#include "io/log.hpp"
-
-#include <caf/send.hpp>
+#include "actors/process/process_state.hpp"
 
 #include <cstdio>
-#include <deque>
-#include <optional>
 
 namespace iocaf {
 
-namespace {
+namespace process_detail {
 
-// Timers the actor sends itself (anonymously: a timer that lands while the
-// actor drains must not bounce an error reply back at it).
-using grace_atom = caf::atom_constant<caf::atom("grace_end")>;
-using output_bound_atom = caf::atom_constant<caf::atom("out_bound")>;
-using kill_bound_atom = caf::atom_constant<caf::atom("kill_bound")>;
-
-// After TerminateProcess, how long the exit wait may take before we give up on it.
-constexpr auto kill_bound = std::chrono::seconds(5);
-constexpr UINT terminate_exit_code = 1;
-
-struct stream_reader {
-  explicit stream_reader(std_stream w) : which(w) {}
-  std_stream which;
-  HANDLE handle = nullptr;
-  io::operation_ptr op;
-  bool open = false;   // not at end-of-file yet (a read is in flight)
-  std::string partial; // line mode: the unterminated tail
-  std::uint64_t bytes = 0;
-};
-
-struct pending_write {
-  std::string data;
-  caf::response_promise promise; // invalid for plain sends
-};
-
-// The child's lifecycle as this actor sees it.
-enum class child_phase : std::uint8_t {
-  running,  // started, no stop asked
-  stopping, // stop asked: stdin closed, TerminateProcess after the grace
-  exited,   // its exit wait fired (or the kill bound passed): the outputs drain, bounded
-  reported, // process_exited sent: the cancel protocol runs
-};
-
-struct process_state {
-  // The handles, declared before ops: closed after it, however the actor
-  // ends. Even killed with its exit wait still unregistering, the process
-  // handle may close: the wait waits on its own duplicate of it
-  // (io::wait_registration::arm). Closing the job kills the child.
-  io::child_process child;
-  owned_operations ops;
-  process_actor_options opts;
-  std::shared_ptr<spdlog::logger> log;
-  stream_reader out{std_stream::out};
-  stream_reader err{std_stream::err};
-  std::deque<pending_write> writes;
-  io::operation_ptr write_op;
-  bool writing = false;
-  bool close_stdin_wanted = false;
-  child_phase phase = child_phase::running;
-  std::uint32_t exit_code = 0;
-  caf::error exit_error; // the exit code could not be read
-  bool terminated = false;               // we called TerminateProcess
-  std::optional<caf::error> stop_reason; // set when a stop was asked (it may come after the exit)
-};
-
-using process_self = caf::stateful_actor<process_state>*;
-
-bool has_exited(const process_state& st) {
-  return st.phase == child_phase::exited || st.phase == child_phase::reported;
-}
-
-std::uint32_t pid_of(process_self self) {
-  return static_cast<std::uint32_t>(self->state.child.pid);
-}
-
-void send_handler(process_self self, caf::message msg) {
-  if (self->state.opts.handler)
-    self->send(self->state.opts.handler, std::move(msg));
-}
-
-void deliver_output(process_self self, stream_reader& s, const char* data, std::size_t n) {
-  auto& st = self->state;
-  s.bytes += n;
-  if (!st.opts.lines) {
-    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, std::string(data, n)}));
-    return;
-  }
-  s.partial.append(data, n);
-  std::size_t start = 0;
-  for (;;) {
-    auto nl = s.partial.find('\n', start);
-    if (nl == std::string::npos)
-      break;
-    auto end = nl;
-    if (end > start && s.partial[end - 1] == '\r')
-      --end;
-    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, s.partial.substr(start, end - start)}));
-    start = nl + 1;
-  }
-  s.partial.erase(0, start);
-  while (s.partial.size() > st.opts.max_line) {
-    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, s.partial.substr(0, st.opts.max_line)}));
-    s.partial.erase(0, st.opts.max_line);
-  }
-}
-
-void flush_partial(process_self self, stream_reader& s) {
-  if (!s.partial.empty()) {
-    send_handler(self, caf::make_message(process_output{pid_of(self), s.which, std::move(s.partial)}));
-    s.partial.clear();
-  }
-}
-
-void finish(process_self self);
+static void finish(process_self self);
 
 // Reports the exit once both outputs ended (or when forced by a bound).
 void maybe_report(process_self self, bool force) {
@@ -138,95 +29,27 @@ void maybe_report(process_self self, bool force) {
   finish(self);
 }
 
-void end_of_stream(process_self self, stream_reader& s) {
-  s.open = false;
-  flush_partial(self, s);
-  maybe_report(self, false);
-}
-
-void start_read(process_self self, stream_reader& s) {
-  auto size = self->state.opts.read_size;
-  // Its result, an inline failure too, arrives in on_read.
-  self->state.ops.launch(s.op, s.handle, [size](io::operation& o) { return io::start_read(o, o.target(), size); });
-}
-
-void on_read(process_self self, stream_reader& s, const owned_operations::completion& c) {
-  if (c.error == 0 && c.bytes > 0) {
-    deliver_output(self, s, c.op->buffer().data(), c.bytes);
-    if (!self->state.ops.closing())
-      start_read(self, s);
-    return;
-  }
-  if (c.error != 0 && c.error != ERROR_BROKEN_PIPE && c.error != ERROR_HANDLE_EOF &&
-      c.error != ERROR_OPERATION_ABORTED)
-    self->state.log->warn("pid {}: {}", pid_of(self), io::error{"ReadFile(child output)", c.error}.to_string());
-  end_of_stream(self, s);
-}
-
-void fail_write(pending_write& w, caf::error err) {
-  if (w.promise.pending())
-    w.promise.deliver(std::move(err));
-}
-
-// Starts the next queued write, or closes stdin when asked and idle.
-void pump_writes(process_self self) {
+// The child is gone (or given up on) and reported: cancel what is left and go.
+static void finish(process_self self) {
   auto& st = self->state;
-  while (!st.writing && !st.writes.empty()) {
-    auto& w = st.writes.front();
-    if (w.data.empty()) {
-      if (w.promise.pending())
-        w.promise.deliver(std::uint64_t{0});
-      st.writes.pop_front();
-      continue;
-    }
-    st.write_op->buffer().assign(w.data.begin(), w.data.end());
-    auto size = w.data.size();
-    // Its result, an inline failure too, arrives in on_write.
-    st.writing = st.ops.launch(st.write_op, st.child.stdin_w.get(), [size](io::operation& o) {
-      return io::start_write(o, o.target(), size);
-    });
-    if (st.writing)
-      return;
-  }
-  if (!st.writing && st.writes.empty() && st.close_stdin_wanted && st.child.stdin_w) {
-    st.log->debug("pid {}: closing stdin", pid_of(self));
-    st.child.stdin_w.reset();
-  }
+  IOCAF_ASSERT(st.phase == child_phase::reported, "a process actor finished before reporting the exit");
+  for (auto& w : st.writes)
+    fail_write(w, make_error(errc::closing, "the child process has exited"));
+  caf::error reason;
+  if (st.stop_reason)
+    reason = *st.stop_reason;
+  else if (st.exit_error)
+    reason = st.exit_error;
+  else if (st.exit_code != 0)
+    reason = make_exit_error(st.opts.spawn.program, pid_of(self), st.exit_code);
+  shut_down(self, std::move(reason));
 }
 
-void on_write(process_self self, const owned_operations::completion& c) {
-  auto& st = self->state;
-  st.writing = false;
-  if (st.writes.empty())
-    return;
-  auto& w = st.writes.front();
-  if (c.error != 0) {
-    fail_write(w, make_error(io::error{"WriteFile(child stdin)", c.error}));
-    st.writes.pop_front();
-  } else if (c.bytes < w.data.size()) {
-    w.data.erase(0, c.bytes); // a short write: the rest goes next
-  } else {
-    if (w.promise.pending())
-      w.promise.deliver(static_cast<std::uint64_t>(c.bytes));
-    st.writes.pop_front();
-  }
-  pump_writes(self);
-}
+} // namespace process_detail
 
-void close_stdin(process_self self, bool abandon_writes) {
-  auto& st = self->state;
-  st.close_stdin_wanted = true;
-  if (abandon_writes) {
-    // Keep the one in flight (its completion is awaited), drop the rest.
-    while (st.writes.size() > (st.writing ? 1u : 0u)) {
-      fail_write(st.writes.back(), make_error(errc::closing, "the process actor is stopping"));
-      st.writes.pop_back();
-    }
-    if (st.writing)
-      st.write_op->cancel();
-  }
-  pump_writes(self);
-}
+namespace {
+
+using namespace process_detail;
 
 void terminate_child(process_self self) {
   auto& st = self->state;
@@ -240,22 +63,6 @@ void terminate_child(process_self self) {
   }
   st.terminated = true;
   caf::delayed_anon_send(caf::actor{self}, kill_bound, kill_bound_atom::value);
-}
-
-// The child is gone (or given up on) and reported: cancel what is left and go.
-void finish(process_self self) {
-  auto& st = self->state;
-  IOCAF_ASSERT(st.phase == child_phase::reported, "a process actor finished before reporting the exit");
-  for (auto& w : st.writes)
-    fail_write(w, make_error(errc::closing, "the child process has exited"));
-  caf::error reason;
-  if (st.stop_reason)
-    reason = *st.stop_reason;
-  else if (st.exit_error)
-    reason = st.exit_error;
-  else if (st.exit_code != 0)
-    reason = make_exit_error(st.opts.spawn.program, pid_of(self), st.exit_code);
-  shut_down(self, std::move(reason));
 }
 
 void begin_stop(process_self self, caf::error reason) {
