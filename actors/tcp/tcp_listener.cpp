@@ -21,11 +21,16 @@ constexpr auto max_backoff = std::chrono::milliseconds(1000);
 
 // One posted AcceptEx: its operation (whose buffer receives the addresses)
 // and the fresh socket it accepts into, which must stay open until the packet.
+enum class slot_state : std::uint8_t {
+  idle,        // nothing posted (closing, or between a completion and the next post)
+  posted,      // an AcceptEx is in flight
+  backing_off, // waiting to post again after a transient error
+};
+
 struct accept_slot {
   io::unique_socket accepted;
   io::operation_ptr op;
-  bool posted = false;
-  bool backing_off = false;
+  slot_state state = slot_state::idle;
 };
 
 struct tcp_listener_state {
@@ -67,7 +72,7 @@ void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::ac
     case io::accept_failure::transient: {
       ++st.stats.transient_errors;
       st.backoff = std::min(max_backoff, std::max(first_backoff, st.backoff * 2));
-      st.slots[i].backing_off = true;
+      st.slots[i].state = slot_state::backing_off;
       st.log->warn("listener: {}; accepting again on this slot in {} ms", err.to_string(), st.backoff.count());
       accept_again(self, i, st.backoff);
       return;
@@ -87,8 +92,10 @@ void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::ac
 void post_accept(self_ptr self, std::size_t i) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  slot.backing_off = false;
-  if (st.ops.closing() || slot.posted)
+  if (slot.state == slot_state::posted)
+    return;
+  slot.state = slot_state::idle;
+  if (st.ops.closing())
     return;
   auto fresh = io::open_tcp_socket(st.family);
   if (!fresh) {
@@ -99,15 +106,15 @@ void post_accept(self_ptr self, std::size_t i) {
   auto listener = st.sock.get();
   auto accepted = slot.accepted.get();
   // Its result, an inline failure too, arrives in on_accept.
-  slot.posted = st.ops.launch(slot.op, st.sock.handle(), [listener, accepted](io::operation& op) {
-    return io::start_accept(op, listener, accepted);
-  });
+  if (st.ops.launch(slot.op, st.sock.handle(),
+                    [listener, accepted](io::operation& op) { return io::start_accept(op, listener, accepted); }))
+    slot.state = slot_state::posted;
 }
 
 void on_accept(self_ptr self, std::size_t i, std::uint32_t error) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  slot.posted = false;
+  slot.state = slot_state::idle;
   io::unique_socket accepted = std::move(slot.accepted);
   if (error != 0) {
     auto code = io::socket_error_of(st.sock.get(), *slot.op, error);
@@ -165,8 +172,8 @@ caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw,
       s.posted = 0;
       s.backing_off = 0;
       for (auto& slot : self->state.slots) {
-        s.posted += slot.posted ? 1 : 0;
-        s.backing_off += slot.backing_off ? 1 : 0;
+        s.posted += slot.state == slot_state::posted ? 1 : 0;
+        s.backing_off += slot.state == slot_state::backing_off ? 1 : 0;
       }
       return s;
     },
