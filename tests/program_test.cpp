@@ -279,10 +279,21 @@ std::wstring exe_next_to_me(const wchar_t* name) {
   return dir.substr(0, dir.find_last_of(L"\\/") + 1) + name;
 }
 
-TEST(run_program, ends_with_the_body_status_even_when_an_actor_is_left_running) {
+// What a child run with the UTF-16 command line `args` (after its exe's
+// path) did: its exit code and what it wrote to stderr.
+struct child_result {
+  bool ended = false; // within 30 s (else it was terminated)
+  DWORD code = 0;
+  std::string err;
+};
+child_result run_child(const wchar_t* exe, const std::wstring& args) {
+  child_result out;
   SECURITY_ATTRIBUTES sa{sizeof(sa), nullptr, TRUE};
   HANDLE err_read = nullptr, err_write = nullptr;
-  ASSERT_TRUE(CreatePipe(&err_read, &err_write, &sa, 1 << 16));
+  if (!CreatePipe(&err_read, &err_write, &sa, 1 << 16)) {
+    ADD_FAILURE() << io::last_error("CreatePipe").to_string();
+    return out;
+  }
   SetHandleInformation(err_read, HANDLE_FLAG_INHERIT, 0);
   STARTUPINFOW si{};
   si.cb = sizeof(si);
@@ -290,26 +301,47 @@ TEST(run_program, ends_with_the_body_status_even_when_an_actor_is_left_running) 
   si.hStdInput = nullptr;
   si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
   si.hStdError = err_write;
-  std::wstring cmd = L"\"" + exe_next_to_me(L"iocaf_left_running.exe") + L"\" --shutdown-bound=500ms";
+  std::wstring cmd = L"\"" + exe_next_to_me(exe) + L"\" " + args;
   PROCESS_INFORMATION pi{};
-  ASSERT_TRUE(CreateProcessW(nullptr, &cmd[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi))
-    << io::last_error("CreateProcessW").to_string();
+  if (!CreateProcessW(nullptr, &cmd[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi)) {
+    ADD_FAILURE() << io::last_error("CreateProcessW").to_string();
+    CloseHandle(err_read);
+    CloseHandle(err_write);
+    return out;
+  }
   CloseHandle(err_write);
-  auto waited = WaitForSingleObject(pi.hProcess, 30000);
-  if (waited != WAIT_OBJECT_0)
+  out.ended = WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0;
+  if (!out.ended)
     TerminateProcess(pi.hProcess, 99);
-  DWORD code = 0;
-  GetExitCodeProcess(pi.hProcess, &code);
-  std::string err(4096, '\0');
+  GetExitCodeProcess(pi.hProcess, &out.code);
+  out.err.resize(4096);
   DWORD n = 0;
-  ReadFile(err_read, &err[0], static_cast<DWORD>(err.size()), &n, nullptr);
-  err.resize(n);
+  ReadFile(err_read, &out.err[0], static_cast<DWORD>(out.err.size()), &n, nullptr);
+  out.err.resize(n);
   CloseHandle(err_read);
   CloseHandle(pi.hProcess);
   CloseHandle(pi.hThread);
-  ASSERT_EQ(waited, WAIT_OBJECT_0) << "still running after 30 s (~actor_system waits for the actor)";
-  EXPECT_EQ(code, 7u);
-  EXPECT_NE(err.find("the actor system did not end within 500 ms: 1 actors still running"), std::string::npos) << err;
+  return out;
+}
+
+TEST(run_program, ends_with_the_body_status_even_when_an_actor_is_left_running) {
+  auto r = run_child(L"iocaf_left_running.exe", L"--shutdown-bound=500ms");
+  ASSERT_TRUE(r.ended) << "still running after 30 s (~actor_system waits for the actor)";
+  EXPECT_EQ(r.code, 7u);
+  EXPECT_NE(r.err.find("the actor system did not end within 500 ms: 1 actors still running"), std::string::npos)
+    << r.err;
+}
+
+// main's argv holds the arguments in the ANSI code page ("Zoë" as "Zo\xEB",
+// 王 as "?"): parse(argc, argv) reads them from the UTF-16 command line.
+TEST(program_options, a_non_ascii_argument_of_main_arrives_as_utf8) {
+  // --log-level=Zoë-王: a bad value, which the usage error quotes.
+  auto r = run_child(L"iocaf_left_running.exe", L"--log-level=Zo\u00EB-\u738B");
+  ASSERT_TRUE(r.ended);
+  EXPECT_EQ(r.code, 2u);
+  // (stderr is in text mode: the line ends in \r\n.)
+  EXPECT_EQ(r.err.rfind("left_running: bad value 'Zo\xC3\xAB-\xE7\x8E\x8B' for --log-level (expected: ", 0), 0u)
+    << r.err;
 }
 
 } // namespace

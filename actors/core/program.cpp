@@ -2,6 +2,7 @@
 
 #include "actors/core/messages.hpp"
 #include "io/log.hpp"
+#include "io/text.hpp"
 // Header only, for stream_options' defaults (no link dependency on the stream layer).
 #include "actors/stream/stream_messages.hpp"
 
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -27,14 +29,15 @@ std::string arg_name(const std::string& arg) {
 
 // CAF reads long options as --name=value only; people write --name value.
 // Joins the two when --name is an option that takes a value.
-std::vector<std::string> join_values(const caf::config_option_set& opts, int argc, char** argv) {
+// args: the program's name first.
+std::vector<std::string> join_values(const caf::config_option_set& opts, std::vector<std::string> args) {
   std::vector<std::string> out;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() > 2 && a.compare(0, 2, "--") == 0 && a.find('=') == std::string::npos && i + 1 < argc) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0 && a.find('=') == std::string::npos && i + 1 < args.size()) {
       auto opt = opts.cli_long_name_lookup(caf::string_view{a.data() + 2, a.size() - 2});
       if (opt != nullptr && !opt->is_flag()) {
-        out.push_back(a + "=" + argv[++i]);
+        out.push_back(a + "=" + args[++i]);
         continue;
       }
     }
@@ -78,6 +81,17 @@ std::string describe_parse_error(const caf::error& err, const caf::config_option
   auto value = arg.size() > name.size() ? arg.substr(name.size() + 1) : std::string{};
   std::string type = opt != nullptr ? std::string{opt->type_name().data(), opt->type_name().size()} : "?";
   return "bad value '" + value + "' for " + name + " (expected: " + type + ")";
+}
+
+// True if argv holds the process's arguments as main got them (a copy of
+// the C runtime's __argv, in the ANSI code page).
+bool is_main_argv(int argc, char** argv) {
+  if (__argv == nullptr || argc != __argc)
+    return false;
+  for (int i = 0; i < argc; ++i)
+    if (std::strcmp(argv[i], __argv[i]) != 0)
+      return false;
+  return true;
 }
 
 bool is_help(const std::string& a) {
@@ -136,8 +150,18 @@ int program_config::usage_error(const std::string& what) const {
 }
 
 std::optional<int> program_config::parse(int argc, char** argv) {
+  if (is_main_argv(argc, argv)) {
+    auto utf8 = io::argv_utf8();
+    if (!utf8)
+      return usage_error("cannot read the command line: " + utf8.err().to_string());
+    return parse(std::move(*utf8));
+  }
+  return parse(std::vector<std::string>(argv, argv + argc));
+}
+
+std::optional<int> program_config::parse(std::vector<std::string> argv) {
   add_runtime_options();
-  auto args = join_values(custom_options_, argc, argv);
+  auto args = join_values(custom_options_, std::move(argv));
   // --help is ours to print: the program's summary first, then CAF's list.
   bool help = false;
   bool long_help = false;
@@ -314,13 +338,13 @@ run_result run_until_stopped(runtime& rt, const stop_options& opts) {
     if (opts.watch_stdin)
       input = std::make_unique<stdin_watcher>();
     out.reason = wait_for_stop(opts);
-    log->info("stopping: {}", to_string(out.reason));
+    log->log(opts.log_level, "stopping: {}", to_string(out.reason));
   }
   if (opts.before_shutdown)
     opts.before_shutdown(out.reason);
   out.report = rt.shutdown();
   out.stats = rt.core()->stats();
-  auto level = out.clean() ? spdlog::level::info : spdlog::level::err;
+  auto level = out.clean() ? opts.log_level : spdlog::level::err;
   log->log(level, "shutdown in {} ms: {} io actors stopped, {} killed, {} operations leaked, {} unexpected packets",
            out.report.took.count(), out.report.actors_stopped, out.report.actors_killed, out.report.leaked,
            out.stats.unexpected);

@@ -25,12 +25,14 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/config_option_adder.hpp>
+#include <spdlog/common.h>
 
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace iocaf {
 
@@ -54,7 +56,13 @@ public:
   // applies the log level. Returns the exit code if the program should end
   // now: 0 after --help (or --long-help, --dump-config), 2 after a usage
   // error (printed as usage_error does); nothing to go on.
+  // main's argc and argv are read as UTF-8 from the UTF-16 command line
+  // (io::argv_utf8(): main's argv holds them in the ANSI code page, where
+  // "Zoë" is "Zo\xEB" and most of the world's letters are '?'); any other
+  // argv is taken as UTF-8 as it is.
   std::optional<int> parse(int argc, char** argv);
+  // The same with the arguments as UTF-8, the program's name first.
+  std::optional<int> parse(std::vector<std::string> args);
 
   // "NAME: what" and a pointer to --help on stderr; returns 2 (the exit
   // status of every usage error). For the program's own checks of values.
@@ -114,6 +122,10 @@ struct stop_options {
   // Runs after the stop request and before the runtime's shutdown: the
   // program's goodbye (stop accepting, tell clients). May block, bounded.
   std::function<void(stop_reason)> before_shutdown;
+  // The level of the "stopping" and "shutdown in" lines after a clean run
+  // (an unclean shutdown is an error either way); debug for a program
+  // that ends by itself and has nothing to say about it.
+  spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
 struct run_result {

@@ -3,12 +3,12 @@
 // with the local time in front. With --wait it waits for the server, and
 // comes back (same nick, same room) when the server goes away.
 #include "actors/pipe/pipe_connect.hpp"
-#include "actors/core/runtime.hpp"
+#include "actors/core/program.hpp"
 #include "chat_text.hpp"
 #include "common.hpp"
 #include "io/log.hpp"
 
-#include <cstdlib>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <random>
@@ -19,43 +19,34 @@ using proto::chat_message;
 
 namespace {
 
-const char* usage =
-  "usage: chat_client --pipe NAME --nick NICK [options]\n"
-  "  Joins the chat on \\\\.\\pipe\\NAME as NICK (in the server's default room) and sends each\n"
-  "  line of standard input. Lines starting with / are commands:\n"
-  "    /join ROOM  go to ROOM (created on demand)    /part         back to the default room\n"
-  "    /rooms      rooms and their member counts     /who          who is in your room\n"
-  "    /msg NICK TEXT  to NICK only                  /me ACTION    an action (\"* nick waves\")\n"
-  "    /away [REASON]  shown in /who                 /back         no longer away\n"
-  "    /nick NEW   rename (or, if NICK was taken, join as NEW)      /quit  leave\n"
-  "  At end of input the client leaves once the server has taken everything it sent.\n"
-  "  At a console, the line being typed stays on the bottom row below incoming lines (Left,\n"
-  "  Right, Backspace, Delete, Up/Down for history, Ctrl+A/Ctrl+E, Esc; Ctrl+D on an empty\n"
-  "  line leaves). Text is UTF-8; a line holds at most 4096 bytes (1365 CJK characters).\n"
-  "  Prints one line per event, after the local time ([HH:MM:SS] ) unless --timestamps off:\n"
-  "    <nick> text                  nick said text in your room\n"
-  "    * nick waves                 an action (/me)\n"
-  "    *nick* text / -> *nick* text a private message to you / the echo of yours\n"
-  "    history HH:MM:SS <nick> text a line said before you came into the room\n"
-  "    * welcome NICK / * you are in ROOM   you joined / entered a room\n"
-  "    * nick joined / * nick left  others came into or left your room\n"
-  "    * old is now new             a rename (yours too)\n"
-  "    * nick is away: reason / * nick is back\n"
-  "    * present: a b c / * rooms: general (2) rust (1)   answers to /who and /rooms\n"
-  "    * notice: text               a notice from the server (flood limit, shutdown, ...)\n"
-  "    ! text                       an error (e.g. your nick is taken)\n"
-  "    * reconnecting in N ms / * reconnected as NICK in ROOM   with --wait\n"
-  "  --timestamps on|off  the local time in front of every line (default on)\n"
-  "  --wait SECONDS      wait up to this long for the server, at start and whenever it goes\n"
-  "                      away, retrying with capped exponential backoff and jitter (default 0:\n"
-  "                      no retries, a lost server ends the client)\n"
-  "  --retry-min MS      first retry delay (default 100); each next one doubles ...\n"
-  "  --retry-max MS      ... up to this (default 2000); each delay is drawn from [d/2, d]\n"
-  "  --timeout MS        bound on one connect while the server is busy (default 5000)\n"
-  "  --log-level LEVEL   trace, debug, info, warn, error or off (default: $IOCAF_LOG or info)\n"
-  "  Exit status: 0 after leaving cleanly (or when the server shut down with a notice and\n"
-  "  --wait is 0), 1 when the server cannot be reached or the connection is lost (after\n"
-  "  --wait), 2 for bad arguments.\n";
+const char* summary =
+  "Joins the chat on \\\\.\\pipe\\NAME (--pipe) as NICK (--nick), in the server's default room, and\n"
+  "sends each line of standard input. Lines starting with / are commands:\n"
+  "  /join ROOM  go to ROOM (created on demand)    /part         back to the default room\n"
+  "  /rooms      rooms and their member counts     /who          who is in your room\n"
+  "  /msg NICK TEXT  to NICK only                  /me ACTION    an action (\"* nick waves\")\n"
+  "  /away [REASON]  shown in /who                 /back         no longer away\n"
+  "  /nick NEW   rename (or, if NICK was taken, join as NEW)      /quit  leave\n"
+  "At end of input (or Ctrl+C) the client leaves once the server has taken everything it sent.\n"
+  "At a console, the line being typed stays on the bottom row below incoming lines (Left,\n"
+  "Right, Backspace, Delete, Up/Down for history, Ctrl+A/Ctrl+E, Esc; Ctrl+D on an empty\n"
+  "line leaves). Text is UTF-8; a line holds at most 4096 bytes (1365 CJK characters).\n"
+  "Prints one line per event, after the local time ([HH:MM:SS] ) unless --timestamps off:\n"
+  "  <nick> text                  nick said text in your room\n"
+  "  * nick waves                 an action (/me)\n"
+  "  *nick* text / -> *nick* text a private message to you / the echo of yours\n"
+  "  history HH:MM:SS <nick> text a line said before you came into the room\n"
+  "  * welcome NICK / * you are in ROOM   you joined / entered a room\n"
+  "  * nick joined / * nick left  others came into or left your room\n"
+  "  * old is now new             a rename (yours too)\n"
+  "  * nick is away: reason / * nick is back\n"
+  "  * present: a b c / * rooms: general (2) rust (1)   answers to /who and /rooms\n"
+  "  * notice: text               a notice from the server (flood limit, shutdown, ...)\n"
+  "  ! text                       an error (e.g. your nick is taken)\n"
+  "  * reconnecting in N ms / * reconnected as NICK in ROOM   with --wait\n"
+  "Exit status: 0 after leaving cleanly (or when the server shut down with a notice and\n"
+  "--wait is 0), 1 when the server cannot be reached or the connection is lost (after\n"
+  "--wait), 2 for bad arguments.";
 
 using line_atom = caf::atom_constant<caf::atom("line")>;
 using eof_atom = caf::atom_constant<caf::atom("eof")>;
@@ -74,6 +65,7 @@ struct client_options {
   std::chrono::milliseconds wait{0};
   std::chrono::milliseconds retry_min{100};
   std::chrono::milliseconds retry_max{2000};
+  framed_options connection; // --max-queued-bytes, --write-batch, --read-credit
 };
 
 struct client_state {
@@ -108,7 +100,9 @@ void finish(self_ptr self, int rc) {
   if (st.done)
     return;
   st.done = true;
+  // The status first: main reads it once run_until_stopped returns.
   self->send(st.main, done_atom::value, rc);
+  request_stop();
   self->quit();
 }
 
@@ -136,6 +130,7 @@ void connect(self_ptr self) {
   pipe_connect_options opts;
   opts.name = self->state.opts.pipe;
   opts.timeout = self->state.opts.timeout;
+  opts.connection = self->state.opts.connection;
   connect_pipe(self->system(), self->state.core, opts, caf::actor{self});
 }
 
@@ -320,94 +315,105 @@ caf::behavior chat_client(self_ptr self, client_options opts, std::shared_ptr<io
   };
 }
 
-int bad_usage(const std::string& why) {
-  std::fprintf(stderr, "chat_client: %s\n%s", why.c_str(), usage);
-  return 2;
-}
-
-int run(const client_options& opts) {
-  caf::actor_system_config cfg;
-  configure(cfg);
-  caf::actor_system sys{cfg};
-  runtime rt{sys};
-  caf::scoped_actor self{sys};
-  auto client = sys.spawn(chat_client, opts, rt.core(), caf::actor{self});
-  auto on_line = [client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); };
-  auto on_eof = [client] { caf::anon_send(client, eof_atom::value); };
-  chat::stdin_lines input;
-  // At a console the line being typed is kept apart from incoming lines;
-  // from a pipe or file, lines are read as they come.
-  std::optional<chat::console_ui> console;
-  std::string why;
-  if (chat::console_ui::wanted()) {
-    console.emplace(chat::max_line_bytes, [] { chat::print_line("! " + chat::line_full()); });
-    chat::active_console() = &*console;
-    if (!console->start(on_line, on_eof, &why)) {
-      chat::active_console() = nullptr;
-      std::fprintf(stderr, "chat_client: no line editing at this console (%s)\n", why.c_str());
+// Typed lines to the client actor: from the console line editor at a
+// console, else line by line from the pipe or file.
+class typing {
+public:
+  explicit typing(const caf::actor& client) {
+    auto on_line = [client](std::string line) { caf::anon_send(client, line_atom::value, std::move(line)); };
+    auto on_eof = [client] { caf::anon_send(client, eof_atom::value); };
+    std::string why;
+    if (chat::console_ui::wanted()) {
+      console_.emplace(chat::max_line_bytes, [] { chat::print_line("! " + chat::line_full()); });
+      chat::active_console() = &*console_;
+      if (!console_->start(on_line, on_eof, &why)) {
+        chat::active_console() = nullptr;
+        console_.reset();
+        std::fprintf(stderr, "chat_client: no line editing at this console (%s)\n", why.c_str());
+      }
     }
+    if (!console_)
+      lines_.start(on_line, on_eof);
   }
-  if (!chat::active_console())
-    input.start(on_line, on_eof);
-  int rc = 1;
-  self->receive([&](done_atom, int code) { rc = code; });
-  if (chat::active_console())
-    console->stop();
-  else
-    input.stop();
-  auto report = rt.shutdown();
-  if (report.leaked > 0 || rt.core()->stats().unexpected > 0)
-    rc = 1;
-  // Done once the runtime's shutdown finished: end without the actor
-  // system's destructor (see chat_server.cpp for why).
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::_Exit(rc);
+  // Bounded; no line is delivered afterwards.
+  void stop() {
+    if (console_)
+      console_->stop();
+    else
+      lines_.stop();
+  }
+
+private:
+  std::optional<chat::console_ui> console_;
+  chat::stdin_lines lines_;
+};
+
+// Until the client is done: it leaves at end of input or /quit, ends when
+// the server is lost, and leaves on Ctrl+C or console close. Its status.
+int chat_until_done(program_config& cfg, const client_options& opts) {
+  return run_program(cfg, [&](caf::actor_system& sys, runtime& rt) {
+    caf::scoped_actor self{sys};
+    auto client = sys.spawn(chat_client, opts, rt.core(), caf::actor{self});
+    typing input{client};
+    int rc = 1;
+    stop_options stop;
+    stop.watch_stdin = false; // the client reads it
+    stop.log_level = spdlog::level::debug; // a clean end is the client's own business
+    stop.before_shutdown = [&](stop_reason why) {
+      if (why != stop_reason::requested) // not by the client itself: leave
+        caf::anon_send(client, eof_atom::value);
+      self->receive([&](done_atom, int code) { rc = code; },
+                    caf::after(leave_bound + std::chrono::seconds(1)) >> [&] {
+                      std::fprintf(stderr, "chat_client: did not end within %lld s\n",
+                                   static_cast<long long>(leave_bound.count()) + 1);
+                    });
+      input.stop();
+    };
+    if (!run_until_stopped(rt, stop).clean())
+      rc = 1;
+    return rc;
+  });
 }
 
 } // namespace
 
-int main() {
-  chat::flags f;
-  std::string why;
-  if (!f.parse(chat::arguments("chat_client"),
-               {"--pipe", "--nick", "--timeout", "--log-level", "--timestamps", "--wait", "--retry-min",
-                "--retry-max"},
-               &why))
-    return bad_usage(why);
-  if (f.help) {
-    std::fputs(usage, stdout);
-    return 0;
-  }
+int main(int argc, char** argv) {
+  program_config cfg{"chat_client", summary};
   client_options o;
-  o.pipe = f.get("pipe");
-  o.nick = f.get("nick");
+  std::string timestamps = "on";
+  std::int64_t timeout = 5000, wait = 0, retry_min = 100, retry_max = 2000;
+  cfg.option(o.pipe, "pipe", "the server's pipe, \\\\.\\pipe\\NAME; required")
+    .option(o.nick, "nick", "your nick: 1 to 32 bytes of UTF-8, no spaces; required")
+    .option(timestamps, "timestamps", "on or off: the local time in front of every line")
+    .option(wait, "wait",
+            "seconds to wait for the server, at start and when it goes away (0: a lost server ends the client)")
+    .option(retry_min, "retry-min", "first retry delay, ms; each next one doubles ...")
+    .option(retry_max, "retry-max", "... up to this, ms; each delay is drawn from [d/2, d]")
+    .option(timeout, "timeout", "bound on one connect while the server is busy, ms");
+  if (auto rc = cfg.parse(argc, argv))
+    return *rc;
+  std::string why;
   if (o.pipe.empty())
-    return bad_usage("--pipe NAME is required");
+    return cfg.usage_error("--pipe is required");
   if (o.nick.empty())
-    return bad_usage("--nick NICK is required");
+    return cfg.usage_error("--nick is required");
   if (!proto::valid_nick(o.nick, &why))
-    return bad_usage("invalid nick: " + why);
-  if (f.has("log-level") && !set_log_level(f.get("log-level")))
-    return bad_usage("unknown log level '" + f.get("log-level") + "'");
-  auto stamps = f.get("timestamps", "on");
-  if (stamps != "on" && stamps != "off")
-    return bad_usage("--timestamps must be on or off");
-  o.timestamps = stamps == "on";
-  long long timeout, wait, retry_min, retry_max;
-  if (!f.number("timeout", 1, 3600000, 5000, &timeout, &why) || !f.number("wait", 0, 86400, 0, &wait, &why)
-      || !f.number("retry-min", 1, 3600000, 100, &retry_min, &why)
-      || !f.number("retry-max", 1, 3600000, 2000, &retry_max, &why))
-    return bad_usage(why);
+    return cfg.usage_error("bad value '" + o.nick + "' for --nick (" + why + ")");
+  if (timestamps != "on" && timestamps != "off")
+    return cfg.usage_error("bad value '" + timestamps + "' for --timestamps (expected: on or off)");
+  why = chat::out_of_range({{"timeout", timeout, 1, 3600000},
+                            {"wait", wait, 0, 86400},
+                            {"retry-min", retry_min, 1, 3600000},
+                            {"retry-max", retry_max, 1, 3600000}});
+  if (!why.empty())
+    return cfg.usage_error(why);
   if (retry_max < retry_min)
-    return bad_usage("--retry-max must not be below --retry-min");
+    return cfg.usage_error("--retry-max must not be below --retry-min");
+  o.timestamps = timestamps == "on";
   o.timeout = std::chrono::milliseconds(timeout);
   o.wait = std::chrono::seconds(wait);
   o.retry_min = std::chrono::milliseconds(retry_min);
   o.retry_max = std::chrono::milliseconds(retry_max);
-  int rc = run(o);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  // The stdin reader may still be blocked in a read: end without joining it.
-  std::_Exit(rc);
+  cfg.apply(o.connection);
+  return chat_until_done(cfg, o);
 }

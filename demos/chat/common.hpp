@@ -1,7 +1,7 @@
 #pragma once
-// What chat_server and chat_client share: flag parsing (of the UTF-8
-// command line), a stdin reader that runs in a plain thread (never in an
-// actor: reading stdin blocks) and UTF-8 output lines.
+// What chat_server and chat_client share: range checks of their options, a
+// stdin reader that runs in a plain thread (never in an actor: reading stdin
+// blocks) and UTF-8 output lines.
 #include "demos/chat/chat_console.hpp"
 #include "io/text.hpp"
 
@@ -9,84 +9,33 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 namespace chat {
 
-// --flag VALUE pairs (and --help). Returns false with a message in *error
-// for an unknown flag or a missing value.
-struct flags {
-  std::map<std::string, std::string> values;
-  bool help = false;
-
-  // argv: the program's arguments as UTF-8 (iocaf::io::argv_utf8(), not
-  // main's argv, which holds them in the ANSI code page).
-  bool parse(const std::vector<std::string>& argv, const std::vector<std::string>& known, std::string* error) {
-    const std::size_t argc = argv.size();
-    for (std::size_t i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") {
-        help = true;
-        continue;
-      }
-      bool is_known = false;
-      for (auto& k : known)
-        is_known = is_known || k == arg;
-      if (!is_known) {
-        *error = "unknown argument '" + arg + "'";
-        return false;
-      }
-      if (i + 1 >= argc) {
-        *error = arg + " needs a value";
-        return false;
-      }
-      values[arg.substr(2)] = argv[++i];
-    }
-    return true;
-  }
-
-  std::string get(const std::string& name, const std::string& fallback = {}) const {
-    auto i = values.find(name);
-    return i == values.end() ? fallback : i->second;
-  }
-  bool has(const std::string& name) const { return values.count(name) > 0; }
-
-  // The number given for --name (fallback if absent), within [min, max].
-  // False with a message in *error if it is not such a number.
-  bool number(const std::string& name, long long min, long long max, long long fallback, long long* out,
-              std::string* error) const {
-    *out = fallback;
-    if (!has(name))
-      return true;
-    const std::string text = get(name);
-    char* end = nullptr;
-    long long n = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || end == nullptr || *end != '\0' || n < min || n > max) {
-      *error = "--" + name + " must be a number from " + std::to_string(min) + " to " + std::to_string(max)
-               + ", not '" + text + "'";
-      return false;
-    }
-    *out = n;
-    return true;
-  }
+// An integer option and its allowed range, for out_of_range().
+struct bounded_option {
+  const char* name; // without the --
+  std::int64_t value;
+  std::int64_t min;
+  std::int64_t max;
 };
 
-// The command line as UTF-8; exits 2 if Windows cannot give it.
-inline std::vector<std::string> arguments(const char* program) {
-  auto args = iocaf::io::argv_utf8();
-  if (!args) {
-    std::fprintf(stderr, "%s: cannot read the command line: %s\n", program, args.err().to_string().c_str());
-    std::exit(2);
-  }
-  return std::move(*args);
+// The usage error for the first value outside its range (the wording of
+// iocaf::program_config's), empty if all are inside.
+inline std::string out_of_range(std::initializer_list<bounded_option> options) {
+  for (const auto& o : options)
+    if (o.value < o.min || o.value > o.max)
+      return "bad value '" + std::to_string(o.value) + "' for --" + o.name + " (expected: " + std::to_string(o.min)
+             + ".." + std::to_string(o.max) + ")";
+  return {};
 }
 
 // Reads stdin line by line in its own thread and hands each line (without
