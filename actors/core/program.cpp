@@ -125,7 +125,11 @@ void program_config::add_runtime_options() {
     return;
   runtime_options_added_ = true;
   const char* env = std::getenv("IOCAF_LOG");
-  std::string level_default = env != nullptr ? std::string{env} + ", from IOCAF_LOG" : "info";
+  // A program may set log_level before parsing (a benchmark: warn); else
+  // $IOCAF_LOG, else info.
+  std::string level_default = !log_level.empty() ? log_level
+                              : env != nullptr   ? std::string{env} + ", from IOCAF_LOG"
+                                                 : "info";
   caf::config_option_adder{custom_options_, "?iocaf"}
     .add(log_level, "log-level",
          "trace, debug, info, warning (or warn), error, critical or off (default: " + level_default + ")");

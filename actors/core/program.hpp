@@ -81,7 +81,7 @@ public:
   }
 
   // The runtime's settings (defaults as in runtime_options and stream_options).
-  std::string log_level;
+  std::string log_level; // empty: $IOCAF_LOG, else info; set before parse() for another default
   caf::timespan shutdown_bound;
   caf::timespan kill_grace;
   std::size_t broker_batch;

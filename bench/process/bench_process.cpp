@@ -7,10 +7,11 @@
 //   2. teardown latency: K sleeping children stopped at once (grace 0), until
 //      every actor is DOWN (each with 2 pending reads and an exit wait), versus
 //      raw TerminateProcess + WaitForSingleObject of K processes.
-//   iocaf_bench_process [--n N] [--relaxed-sleep-us US]
+//   iocaf_bench_process [--n N] [--relaxed-sleep-us US] [--log-level L] (see --help)
 // (--relaxed-sleep-us sets CAF's work-stealing.relaxed-sleep-duration, 10 ms
 // by default: idle scheduler workers sleep that long between polls.)
 #include "actors/process/process_actor.hpp"
+#include "actors/core/program.hpp"
 #include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
 #include "io/process.hpp"
@@ -188,18 +189,21 @@ double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& ex
 
 int main(int argc, char** argv) {
   int n = 100;
-  long relaxed_us = -1;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == "--n")
-      n = std::atoi(argv[++i]);
-    else if (std::string(argv[i]) == "--relaxed-sleep-us")
-      relaxed_us = std::atol(argv[++i]);
-  }
-  caf::actor_system_config cfg;
+  std::int64_t relaxed_us = -1;
+  program_config cfg{"iocaf_bench_process",
+                     "Processes: spawn-and-wait and teardown through process actors against raw CreateProcess,\n"
+                     "in one run; prints rates and ratios."};
+  cfg.log_level = "warn";
+  cfg.option(n, "n", "children per spawn-and-wait cell")
+    .option(relaxed_us, "relaxed-sleep-us", "CAF's work-stealing.relaxed-sleep-duration in us, -1: CAF's default");
+  if (auto rc = cfg.parse(argc, argv))
+    return *rc;
+  if (n < 1)
+    return cfg.usage_error("--n must be at least 1");
   configure(cfg);
   if (relaxed_us >= 0) {
     cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::microseconds(relaxed_us)});
-    std::printf("CAF work-stealing.relaxed-sleep-duration = %ld us\n", relaxed_us);
+    std::printf("CAF work-stealing.relaxed-sleep-duration = %lld us\n", static_cast<long long>(relaxed_us));
   }
   caf::actor_system sys{cfg};
   runtime rt{sys};
