@@ -3,9 +3,7 @@
 # the ctest fixture iocaf_wine starts one wineserver for the run and stops it.
 set(IOCAF_WINEPREFIX ${CMAKE_BINARY_DIR}/wineprefix)
 set(IOCAF_WINE_RUN ${CMAKE_SOURCE_DIR}/scripts/wine-run.sh)
-# IOCAF_WINE_DETACH_OUTPUT: see scripts/wine-run.sh (a lingering conhost.exe
-# must not hold ctest's output pipe).
-set(CMAKE_CROSSCOMPILING_EMULATOR env IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX} IOCAF_WINE_DETACH_OUTPUT=1 ${IOCAF_WINE_RUN})
+set(CMAKE_CROSSCOMPILING_EMULATOR env IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX} ${IOCAF_WINE_RUN})
 
 add_test(NAME wine_start COMMAND env IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX} ${IOCAF_WINE_RUN} --start)
 set_tests_properties(wine_start PROPERTIES FIXTURES_SETUP iocaf_wine)

@@ -27,18 +27,4 @@ case "${1:-}" in
     wineserver -w 2>/dev/null || true
     exit 0 ;;
 esac
-if [ "${IOCAF_WINE_DETACH_OUTPUT:-}" = 1 ]; then
-  # Under ctest: a helper Wine starts for the program (a headless conhost.exe
-  # when it has no console) may outlive it holding the program's stdout, and
-  # ctest then waits for that pipe to close forever (seen twice: a suite hung
-  # after iocaf_process_tests had exited, with only a conhost.exe left). The
-  # program writes to files instead; they are copied out once it has ended.
-  out=$(mktemp) err=$(mktemp)
-  trap 'rm -f "$out" "$err"' EXIT
-  rc=0
-  wine "$@" >"$out" 2>"$err" || rc=$?
-  cat "$out"
-  cat "$err" >&2
-  exit "$rc"
-fi
 exec wine "$@"
