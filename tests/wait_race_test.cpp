@@ -54,10 +54,14 @@ void log_handles(const char* when) {
 }
 
 // Handle counts without the kinds that vary on their own (see
-// process_handle_count_back_after_kills): events and handles in flux.
+// process_handle_count_back_after_kills): events and handles in flux, and
+// semaphores, which MinGW's winpthreads creates lazily for the condition
+// variables of CAF's and spdlog's threads (seen once in CI: 10 -> 12 with
+// every other kind equal). The wait code uses neither.
 std::string stable_handles() {
   auto h = test::handles_by_type();
   h.erase(L"Event");
+  h.erase(L"Semaphore");
   h.erase(L"?");
   return test::to_string(h);
 }
