@@ -41,10 +41,6 @@ set_property(TARGET iocaf_logging PROPERTY INTERFACE_INCLUDE_DIRECTORIES
 # (An imported target's include directories are system ones anyway.)
 set_property(TARGET iocaf_logging PROPERTY INTERFACE_SYSTEM_INCLUDE_DIRECTORIES
   $<BUILD_INTERFACE:${IOCAF_STAGING_INCLUDE}>)
-# The precompiled CAF and Windows headers speed up this build only; a
-# consumer's targets are not made to precompile them.
-set_property(TARGET iocaf_core PROPERTY INTERFACE_PRECOMPILE_HEADERS
-  "$<BUILD_INTERFACE:<caf/all.hpp$<ANGLE-R>>" "$<BUILD_INTERFACE:<windows.h$<ANGLE-R>>")
 
 install(TARGETS ${iocaf_exported} EXPORT iocafTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
