@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# Disk is a limit on CI machines (a build once stopped at "No space left on
+# device"): say what there was and, at the end, what the builds took.
+echo "== free disk here: $(df -h --output=avail . | tail -1 | tr -d ' ')"
 bash scripts/setup.sh
 
 echo "== Windows build, tests under Wine"
@@ -33,4 +36,5 @@ ctest --preset native
 echo "== fuzzing proto/"
 bash scripts/fuzz.sh build/native "${IOCAF_FUZZ_SECONDS:-30}"
 
+echo "== disk used by the builds: $(du -sh build | cut -f1)"
 echo "== all tests passed in $(( $(date +%s) - start )) s"
