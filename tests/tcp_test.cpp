@@ -172,6 +172,20 @@ std::string raw_echo(SOCKET s, const std::string& text) {
   return got == text ? std::string{} : "echo differs: \"" + got + "\"";
 }
 
+// Reads exactly n bytes (blocking, with the socket's timeouts); fewer on a failure.
+std::string raw_read_exactly(SOCKET s, std::size_t n) {
+  std::string got(n, '\0');
+  std::size_t have = 0;
+  while (have < n) {
+    int r = recv(s, got.data() + have, static_cast<int>(n - have), 0);
+    if (r <= 0)
+      break;
+    have += static_cast<std::size_t>(r);
+  }
+  got.resize(have);
+  return got;
+}
+
 // Connects, then resets at once (SO_LINGER {1,0} + closesocket), most likely
 // while the connection still waits in the listener's queue. Returns the
 // connect's WSA code (0: connected and reset).
@@ -501,6 +515,43 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
                   },
                   [](const stream_received&) {},
                   caf::after(test::timeout) >> [&] { closed = true; ADD_FAILURE() << "no stream_closed"; });
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
+// The credit may ride on a send (stream_send::consumed), as an echo returns
+// it: a connection paused on a spent credit resumes reading from that send alone.
+TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.read_credit = 16 * 1024;
+  opts.connection.read_size = 16 * 1024;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  set_timeouts(c.s, 5000);
+  auto opened = test::receive_one<stream_opened>(self);
+  ASSERT_TRUE(opened);
+  std::string block(opts.connection.read_credit, 'c');
+  ASSERT_EQ(send(c.s, block.data(), static_cast<int>(block.size()), 0), static_cast<int>(block.size()));
+  std::size_t delivered = 0;
+  while (delivered < block.size()) {
+    auto got = test::receive_one<stream_received>(self);
+    ASSERT_TRUE(got) << "after " << delivered << " bytes";
+    delivered += got->data.size();
+  }
+  ASSERT_EQ(delivered, block.size());
+  stream_stats st;
+  self->request(opened->connection, test::timeout, stats_atom::value)
+    .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+  ASSERT_FALSE(st.reading) << "the spent credit did not pause reading";
+  ASSERT_EQ(send(c.s, "x", 1, 0), 1);
+  // One message: the answer and the credit.
+  self->send(opened->connection, stream_send{"ok", delivered});
+  EXPECT_EQ(raw_read_exactly(c.s, 2), "ok");
+  auto more = test::receive_one<stream_received>(self);
+  ASSERT_TRUE(more) << "reading did not resume after the credit came back with a send";
+  EXPECT_EQ(more->data, "x");
+  self->send(opened->connection, stream_close{true});
+  ASSERT_TRUE(test::receive_one<stream_closed>(self));
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
 

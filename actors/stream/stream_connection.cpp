@@ -94,7 +94,12 @@ caf::message_handler common(self_ptr self) {
 
 caf::behavior bytes_running(self_ptr self) {
   caf::message_handler data{
-    [self](stream_send& msg) { enqueue(self, {}, std::move(msg.data)); },
+    [self](stream_send& msg) {
+      auto consumed = msg.consumed;
+      enqueue(self, {}, std::move(msg.data));
+      if (consumed > 0)
+        on_consumed(self, consumed);
+    },
     [self](const stream_consumed& msg) { on_consumed(self, msg.bytes); },
   };
   return data.or_else(common(self));

@@ -4,7 +4,7 @@
 //   connection -> handler   stream_opened (first), stream_received..., stream_peer_eof,
 //                           stream_drained, stream_closed (always last)
 //   connection -> sender    stream_send_refused (queue_full, too_large, closing)
-//   anyone -> connection    stream_send, stream_consumed{bytes}, stream_close{abortive},
+//   anyone -> connection    stream_send{data, consumed}, stream_consumed{bytes}, stream_close{abortive},
 //                           close_atom (graceful), stats_atom (answers stream_stats)
 //
 // Reading is credit-based: at most read_credit bytes delivered and not yet
@@ -86,6 +86,9 @@ struct stream_closed {
 // --- anyone -> connection ----------------------------------------------------
 struct stream_send {
   std::string data;
+  // Received bytes this send also hands back, as a stream_consumed would: an
+  // echo-like handler answers with one message instead of two.
+  std::uint64_t consumed = 0;
 };
 struct stream_consumed {
   std::uint64_t bytes = 0;
@@ -131,7 +134,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_closed& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_send& x) {
-  return f(caf::meta::type_name("stream_send"), x.data);
+  return f(caf::meta::type_name("stream_send"), x.data, x.consumed);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_consumed& x) {

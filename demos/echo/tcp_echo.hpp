@@ -1,6 +1,6 @@
 #pragma once
 // The simplest TCP handler: echoes every byte, hands the read credit back at
-// once, and closes after the peer's EOF (after the echoes queued before it).
+// once (with the echo: one message, not two), and closes after the peer's EOF (after the echoes queued before it).
 // A refused echo would lose bytes, so that connection is closed abortively.
 // Used by the echo demo, its tests and the TCP benchmark.
 #include "actors/tcp/tcp_connection.hpp"
@@ -16,8 +16,7 @@ inline caf::behavior tcp_echo(caf::event_based_actor* self, bool quit_when_close
     [](const stream_opened&) {},
     [self](stream_received& msg) {
       auto n = msg.data.size();
-      self->send(msg.connection, stream_send{std::move(msg.data)});
-      self->send(msg.connection, stream_consumed{n});
+      self->send(msg.connection, stream_send{std::move(msg.data), n});
     },
     [self](const stream_peer_eof& msg) { self->send(msg.connection, stream_close{}); },
     [](const stream_drained&) {},
