@@ -480,8 +480,9 @@ TEST_F(supervisor_test, restart_backoff_grows_as_configured) {
     double base = std::min(20.0 * (1 << n), 200.0);
     EXPECT_GE(gap, base - 1.0) << "restart " << n; // a timer may round down by a tick
     EXPECT_LE(gap, base * 1.5 + 100.0) << "restart " << n;
-    if (n > 0 && n < 4) // doubling beats the random part until the cap
+    if (n > 0 && n < 4) { // doubling beats the random part until the cap
       EXPECT_GT(gap, previous) << "restart " << n;
+    }
     previous = gap;
   }
   EXPECT_NE(supervisor_error_text(wait_down(sup)).find("max restart intensity"), std::string::npos);
@@ -767,7 +768,7 @@ TEST_F(supervisor_test, shutdown_in_reverse_order_with_timeouts) {
 }
 
 TEST_F(supervisor_test, dynamic_children) {
-  start({restart_strategy::one_for_one, 3, std::chrono::seconds(5)}, {worker_spec("a")});
+  start({restart_strategy::one_for_one, 3, std::chrono::seconds(5), auto_shutdown::never, {}}, {worker_spec("a")});
   events(1);
   caf::actor d;
   (*self)->request(sup, test::timeout, start_child_atom::value, worker_spec("d"))

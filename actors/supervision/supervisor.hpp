@@ -87,7 +87,7 @@ struct supervisor_flags {
   // supervisor, and not to be restarted), the supervisor shuts down if this
   // says so. With never, a significant child is invalid.
   auto_shutdown shutdown_on = auto_shutdown::never;
-  std::optional<restart_backoff> backoff; // none: restart at once (OTP)
+  std::optional<restart_backoff> backoff{}; // none: restart at once (OTP)
 };
 
 // What the supervisor tells its observer (for logs, demos and tests).

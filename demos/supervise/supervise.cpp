@@ -152,6 +152,9 @@ caf::behavior event_logger(caf::stateful_actor<logger_state>* self, bool quiet) 
         case supervisor_event_kind::start_failed:
           std::printf("%s FAILED   %s: %s\n", now_text().c_str(), e.child.c_str(), e.reason.c_str());
           break;
+        case supervisor_event_kind::ignored:
+          std::printf("%s ignored  %s (its start function said ignore)\n", now_text().c_str(), e.child.c_str());
+          break;
         case supervisor_event_kind::gave_up:
           t.gave_up = e.reason;
           std::printf("%s GAVE UP  %s\n", now_text().c_str(), e.reason.c_str());
