@@ -1,5 +1,7 @@
 #include "io/socket.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <mutex>
 
@@ -241,6 +243,31 @@ unsigned long start_recv(operation& op, SOCKET s, std::size_t max_bytes) {
   *flags = 0;
   WSABUF buf{static_cast<ULONG>(max_bytes), op.buffer().data()};
   return pending_or_code(WSARecv(s, &buf, 1, nullptr, flags, op.overlapped(), nullptr));
+}
+
+unsigned long start_probe(operation& op, SOCKET s) {
+  if (op.buffer().size() < sizeof(DWORD))
+    op.buffer().resize(sizeof(DWORD));
+  auto* flags = reinterpret_cast<DWORD*>(op.buffer().data());
+  *flags = 0;
+  WSABUF buf{0, nullptr};
+  return pending_or_code(WSARecv(s, &buf, 1, nullptr, flags, op.overlapped(), nullptr));
+}
+
+unsigned long recv_now(SOCKET s, char* into, std::size_t max_bytes, std::size_t& got) {
+  got = 0;
+  int n = recv(s, into, static_cast<int>(std::min<std::size_t>(max_bytes, INT_MAX)), 0);
+  if (n == SOCKET_ERROR)
+    return static_cast<unsigned long>(WSAGetLastError());
+  got = static_cast<std::size_t>(n);
+  return 0;
+}
+
+error set_non_blocking(SOCKET s) {
+  u_long on = 1;
+  if (ioctlsocket(s, FIONBIO, &on) == SOCKET_ERROR)
+    return wsa_error("ioctlsocket(FIONBIO)");
+  return {};
 }
 
 unsigned long start_send(operation& op, SOCKET s, std::size_t bytes) {

@@ -518,6 +518,37 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
 }
 
+// Memory per idle connection (issue 11's scale goal): between messages a
+// connection holds no read buffer (a zero-byte read waits for data) and a
+// write buffer only as large as its largest write.
+TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its_writes) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  auto srv = listen(caf::actor{self}, opts);
+  auto c = raw_connect(srv.local.port());
+  auto opened = test::receive_one<stream_opened>(self);
+  ASSERT_TRUE(opened);
+  std::string ping(64, 'p');
+  ASSERT_EQ(send(c.s, ping.data(), static_cast<int>(ping.size()), 0), static_cast<int>(ping.size()));
+  std::string got;
+  while (got.size() < ping.size()) {
+    auto r = test::receive_one<stream_received>(self);
+    ASSERT_TRUE(r);
+    got += r->data;
+    self->send(opened->connection, stream_send{r->data, r->data.size()});
+  }
+  EXPECT_EQ(raw_read_exactly(c.s, ping.size()), ping);
+  stream_stats st;
+  self->request(opened->connection, test::timeout, stats_atom::value)
+    .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_TRUE(st.reading);
+  EXPECT_LE(st.buffer_bytes, 2 * ping.size() + 64) << "read size " << opts.connection.read_size << ", write batch "
+                                                    << opts.connection.write_batch;
+  self->send(opened->connection, stream_close{true});
+  ASSERT_TRUE(test::receive_one<stream_closed>(self));
+  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+}
+
 // The credit may ride on a send (stream_send::consumed), as an echo returns
 // it: a connection paused on a spent credit resumes reading from that send alone.
 TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {

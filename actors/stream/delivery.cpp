@@ -18,16 +18,10 @@ void tell_opened(self_ptr self, std::string local, std::string remote) {
 
 // Framed: every frame completed by these bytes goes to the handler, and the
 // read credit is given back at once (the frames are the handler's now).
-void tell_received(self_ptr self, const char* data, std::size_t n) {
+static void tell_frames(self_ptr self, std::string_view data) {
   auto& st = self->state;
-  if (!st.framing) {
-    st.unconsumed += n;
-    st.stats.max_unconsumed_seen = std::max<std::uint64_t>(st.stats.max_unconsumed_seen, st.unconsumed);
-    self->send(st.handler, stream_received{me(self), std::string(data, n)});
-    return;
-  }
   std::vector<std::string> frames;
-  auto err = st.framing->decoder.feed(std::string_view{data, n}, frames);
+  auto err = st.framing->decoder.feed(data, frames);
   for (auto& f : frames) {
     ++st.framing->frames_in;
     self->send(st.handler, frame_received{me(self), std::move(f)});
@@ -38,6 +32,24 @@ void tell_received(self_ptr self, const char* data, std::size_t n) {
                   err->message);
     finish(self, stream_close_reason::bad_input, make_error(errc::bad_input, err->message), true);
   }
+}
+
+void tell_received(self_ptr self, std::string data) {
+  auto& st = self->state;
+  if (st.framing) {
+    tell_frames(self, data);
+    return;
+  }
+  st.unconsumed += data.size();
+  st.stats.max_unconsumed_seen = std::max<std::uint64_t>(st.stats.max_unconsumed_seen, st.unconsumed);
+  self->send(st.handler, stream_received{me(self), std::move(data)});
+}
+
+void tell_received(self_ptr self, const char* data, std::size_t n) {
+  if (self->state.framing)
+    tell_frames(self, std::string_view{data, n});
+  else
+    tell_received(self, std::string(data, n));
 }
 
 // Framed: the peer's end of stream is the end of the conversation (a
@@ -119,6 +131,7 @@ caf::message stats_of(self_ptr self) {
   auto& st = self->state;
   auto s = st.stats;
   if (!st.framing) {
+    s.buffer_bytes = st.read_op->buffer().capacity() + st.write_op->buffer().capacity();
     s.unconsumed_bytes = st.unconsumed;
     s.reading = st.rd == read_state::pending;
     return caf::make_message(s);

@@ -136,8 +136,10 @@ caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> co
   st.opts.read_credit = std::max<std::size_t>(1, st.opts.read_credit);
   st.opts.write_batch = std::max<std::size_t>(1, st.opts.write_batch);
   st.log = logger("stream");
-  st.read_op = st.ops.make(io::op_kind::read, st.opts.read_size);
-  st.write_op = st.ops.make(io::op_kind::write, st.opts.write_batch);
+  // Buffers grow on first use: a connection that never writes (or, with a
+  // probing transport, is idle) holds none.
+  st.read_op = st.ops.make(io::op_kind::read);
+  st.write_op = st.ops.make(io::op_kind::write);
   // Runtime shutdown or a link: reset the connection (no flush), then cancel.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     finish(self, stream_close_reason::shutdown, std::move(msg.reason), true);

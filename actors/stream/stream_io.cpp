@@ -104,12 +104,55 @@ void post_read(self_ptr self) {
     st.rd = read_state::paused; // until the handler sends stream_consumed
     return;
   }
+  auto* t = st.transport.get();
+  if (t->probes()) {
+    if (st.ops.launch(st.read_op, t->handle(), [t](io::operation& op) { return t->start_probe(op); }))
+      st.rd = read_state::pending; // its packet (or inline failure) arrives in on_read
+    return;
+  }
   std::size_t n = st.opts.read_size;
   if (!discarding)
     n = std::min(n, st.opts.read_credit - st.unconsumed);
-  auto* t = st.transport.get();
   if (st.ops.launch(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); }))
     st.rd = read_state::pending; // an inline failure, too, arrives in on_read
+}
+
+// After a probe's packet: takes what is there without blocking, within the
+// credit, a few reads at most (then the probe's packet comes at once, and
+// other connections get their turn); then probes again or pauses.
+static void take_available(self_ptr self) {
+  auto& st = self->state;
+  auto& t = *st.transport;
+  for (int reads = 0; reads < 4; ++reads) {
+    bool discarding = st.ph == phase::closing;
+    if (!discarding && st.unconsumed >= st.opts.read_credit)
+      break; // post_read pauses
+    std::size_t cap = st.opts.read_size;
+    if (!discarding)
+      cap = std::min(cap, st.opts.read_credit - st.unconsumed);
+    std::string data(cap, '\0');
+    std::size_t got = 0;
+    if (auto code = t.read_now(data.data(), cap, got)) {
+      if (t.would_block(code))
+        break;
+      fail_with(self, "recv", code);
+      return;
+    }
+    if (got == 0) {
+      on_peer_eof(self);
+      return;
+    }
+    touch(self);
+    st.stats.bytes_received += got;
+    data.resize(got);
+    if (!discarding)
+      tell_received(self, std::move(data));
+    if (is_done(st))
+      return;
+    if (got < cap)
+      break; // most likely drained
+  }
+  post_read(self);
 }
 
 void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
@@ -121,6 +164,10 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
       on_peer_eof(self);
     else
       fail_with(self, st.transport->read_call(), code);
+    return;
+  }
+  if (st.transport->probes()) {
+    take_available(self); // a probe's 0 bytes: data or the peer's FIN is there
     return;
   }
   touch(self);
@@ -155,7 +202,7 @@ void post_write(self_ptr self) {
     return;
   // Gather up to write_batch queued bytes into one write.
   auto& buf = st.write_op->buffer();
-  buf.resize(st.opts.write_batch);
+  buf.resize(std::min<std::size_t>(st.opts.write_batch, st.stats.queued_bytes));
   std::size_t n = 0;
   std::size_t offset = st.front_offset;
   for (auto& chunk : st.queue) {

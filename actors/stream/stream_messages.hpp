@@ -106,6 +106,7 @@ struct stream_stats {
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t refused = 0; // sends refused (any reason)
+  std::uint64_t buffer_bytes = 0; // read and write buffers held now (an idle probing connection: a few bytes)
 };
 
 template <class Inspector>
@@ -147,7 +148,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_close& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_stats& x) {
   return f(caf::meta::type_name("stream_stats"), x.queued_bytes, x.unconsumed_bytes, x.max_queued_seen,
-           x.max_unconsumed_seen, x.reading, x.bytes_received, x.bytes_sent, x.refused);
+           x.max_unconsumed_seen, x.reading, x.bytes_received, x.bytes_sent, x.refused, x.buffer_bytes);
 }
 
 } // namespace iocaf

@@ -96,6 +96,7 @@ void begin_close(self_ptr self, bool abortive);
 // delivery.cpp: what the handler hears, as bytes (stream_*) or frames (frame_*)
 void tell_opened(self_ptr self, std::string local, std::string remote);
 void tell_received(self_ptr self, const char* data, std::size_t n);
+void tell_received(self_ptr self, std::string data);
 void tell_peer_eof(self_ptr self);
 void tell_refused(self_ptr self, std::uint64_t bytes, send_refusal why);
 void tell_drained(self_ptr self);

@@ -32,9 +32,13 @@ public:
         return fail(e);
       if (auto e = core.port.associate(sock_.handle()))
         return fail(e);
+      if (auto e = non_blocking())
+        return fail(e);
       return {};
     }
     if (auto e = core.port.associate(sock_.handle()))
+      return make_error(e);
+    if (auto e = non_blocking())
       return make_error(e);
     return {};
   }
@@ -64,6 +68,12 @@ public:
   bool accepted() const override { return !to_; }
 
   unsigned long start_read(io::operation& op, std::size_t n) override { return io::start_recv(op, sock_.get(), n); }
+  bool probes() const override { return opts_.zero_byte_reads; }
+  unsigned long start_probe(io::operation& op) override { return io::start_probe(op, sock_.get()); }
+  unsigned long read_now(char* into, std::size_t n, std::size_t& got) override {
+    return io::recv_now(sock_.get(), into, n, got);
+  }
+  bool would_block(unsigned long code) const override { return code == WSAEWOULDBLOCK; }
   unsigned long start_write(io::operation& op, std::size_t n) override { return io::start_send(op, sock_.get(), n); }
   const char* read_call() const override { return "WSARecv"; }
   const char* write_call() const override { return "WSASend"; }
@@ -84,6 +94,11 @@ public:
   }
 
 private:
+  // Only zero-byte reads need it (read_now).
+  io::error non_blocking() {
+    return opts_.zero_byte_reads ? io::set_non_blocking(sock_.get()) : io::error{};
+  }
+
   caf::error connect_error(unsigned long code, bool timed_out) const {
     std::string where = "connect to " + to_->to_string();
     if (timed_out)
