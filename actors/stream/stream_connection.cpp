@@ -18,6 +18,8 @@ void opened(self_ptr self) {
   tell_opened(self, local, remote);
   if (st.opts.idle_timeout.count() > 0)
     arm_timer(self, timer_kind::idle, st.opts.idle_timeout);
+  if (st.transport->probes() && st.opts.release_read_buffer_after.count() > 0)
+    st.rbuf = read_buffer::released; // nothing to read yet
   post_read(self);
   post_write(self); // sends queued while connecting
 }
@@ -58,6 +60,7 @@ void on_timer(self_ptr self, const stream_timer& t) {
       finish(self, stream_close_reason::local_close, make_error(errc::timeout, why), true);
       return;
     }
+    case timer_kind::release_read_buffer: on_release_read_buffer_timer(self); return;
     case timer_kind::connect:
       if (st.ph == phase::connecting && !st.connect_timed_out) {
         st.connect_timed_out = true;

@@ -105,7 +105,7 @@ void post_read(self_ptr self) {
     return;
   }
   auto* t = st.transport.get();
-  if (t->probes()) {
+  if (st.rbuf == read_buffer::released) {
     if (st.ops.launch(st.read_op, t->handle(), [t](io::operation& op) { return t->start_probe(op); }))
       st.rd = read_state::pending; // its packet (or inline failure) arrives in on_read
     return;
@@ -115,6 +115,41 @@ void post_read(self_ptr self) {
     n = std::min(n, st.opts.read_credit - st.unconsumed);
   if (st.ops.launch(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); }))
     st.rd = read_state::pending; // an inline failure, too, arrives in on_read
+  if (t->probes() && st.opts.release_read_buffer_after.count() > 0 && !st.release_timer_armed) {
+    st.release_timer_armed = true;
+    arm_timer(self, timer_kind::release_read_buffer, st.opts.release_read_buffer_after);
+  }
+}
+
+static void release_read_buffer(stream_state& st) {
+  st.rbuf = read_buffer::released;
+  auto& buf = st.read_op->buffer();
+  buf.clear();
+  buf.shrink_to_fit();
+}
+
+// Nothing read for release_read_buffer_after: the pending read's buffer goes
+// (its cancellation arrives in on_read; data that beat it is delivered).
+void on_release_read_buffer_timer(self_ptr self) {
+  auto& st = self->state;
+  st.release_timer_armed = false;
+  if (st.rbuf != read_buffer::held || st.ph != phase::open)
+    return;
+  auto quiet = clock::now() - st.last_activity;
+  if (quiet < st.opts.release_read_buffer_after) {
+    st.release_timer_armed = true;
+    arm_timer(self, timer_kind::release_read_buffer,
+              std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.release_read_buffer_after - quiet)
+                + std::chrono::milliseconds(1));
+    return;
+  }
+  if (st.rd != read_state::pending) { // paused or idle: the kernel has no hold on it
+    release_read_buffer(st);
+    return;
+  }
+  st.rbuf = read_buffer::releasing;
+  if (auto code = st.read_op->cancel())
+    fail_with(self, "CancelIoEx", code);
 }
 
 // After a probe's packet: takes what is there without blocking, within the
@@ -142,6 +177,7 @@ static void take_available(self_ptr self) {
       on_peer_eof(self);
       return;
     }
+    st.rbuf = read_buffer::held; // data flows: buffered reads until it stops again
     touch(self);
     st.stats.bytes_received += got;
     data.resize(got);
@@ -158,6 +194,13 @@ static void take_available(self_ptr self) {
 void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
   auto& st = self->state;
   st.rd = read_state::idle;
+  bool probe = st.rbuf == read_buffer::released;
+  bool releasing = st.rbuf == read_buffer::releasing;
+  if (releasing && error == ERROR_OPERATION_ABORTED) {
+    release_read_buffer(st);
+    post_read(self); // a zero-byte read now
+    return;
+  }
   if (error != 0) {
     auto code = st.transport->error_of(*st.read_op, error);
     if (st.transport->is_eof(code))
@@ -166,7 +209,7 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
       fail_with(self, st.transport->read_call(), code);
     return;
   }
-  if (st.transport->probes()) {
+  if (probe) {
     take_available(self); // a probe's 0 bytes: data or the peer's FIN is there
     return;
   }
@@ -178,6 +221,8 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
   st.stats.bytes_received += bytes;
   if (st.ph != phase::closing)
     tell_received(self, st.read_op->buffer().data(), bytes);
+  if (releasing) // its data beat the cancel: delivered, now the buffer goes
+    release_read_buffer(st);
   post_read(self);
 }
 

@@ -33,6 +33,10 @@ struct stream_options {
   when_full_policy when_full = when_full_policy::refuse;
   std::chrono::milliseconds idle_timeout{0};   // 0: none; no data either way this long -> close
   std::chrono::milliseconds close_bound{5000}; // graceful close: flush (+ peer EOF) at most this long
+  // Transports that can (TCP): a connection that read nothing this long gives
+  // its read buffer back and waits for data with a zero-byte read, as does a
+  // new connection, so idle connections cost little memory. 0: keep it.
+  std::chrono::milliseconds release_read_buffer_after{1000};
 };
 
 enum class stream_close_reason : std::uint8_t {

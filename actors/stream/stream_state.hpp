@@ -18,10 +18,15 @@ using clock = std::chrono::steady_clock;
 enum class phase : std::uint8_t { connecting, open, closing, finished };
 enum class read_state : std::uint8_t { idle, pending, paused, eof };
 enum class write_state : std::uint8_t { idle, pending };
+// Whether reads hold a buffer (a probing transport, stream_transport::probes):
+// held while data flows; released after opts.release_read_buffer_after
+// without any (reads are then zero-byte probes); releasing while the
+// pending buffered read is being cancelled to get there.
+enum class read_buffer : std::uint8_t { held, releasing, released };
 
 // Timers are sent anonymously: one that arrives while the actor drains has
 // no sender to answer, so nothing bounces back and forth.
-enum class timer_kind : std::uint8_t { idle, close_bound, connect };
+enum class timer_kind : std::uint8_t { idle, close_bound, connect, release_read_buffer };
 struct stream_timer {
   timer_kind kind = timer_kind::idle;
   std::uint64_t generation = 0;
@@ -53,6 +58,8 @@ struct stream_state {
   phase ph = phase::open;
   read_state rd = read_state::idle;
   write_state wr = write_state::idle;
+  read_buffer rbuf = read_buffer::held;
+  bool release_timer_armed = false;
   bool connect_timed_out = false;
   bool sent_fin = false;
   bool eof_before_close = false;
@@ -91,6 +98,7 @@ void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error);
 // refuses it; `data`'s size is what a refusal reports.
 void enqueue(self_ptr self, std::string header, std::string data);
 void on_consumed(self_ptr self, std::uint64_t bytes);
+void on_release_read_buffer_timer(self_ptr self);
 void begin_close(self_ptr self, bool abortive);
 
 // delivery.cpp: what the handler hears, as bytes (stream_*) or frames (frame_*)

@@ -68,7 +68,7 @@ public:
   bool accepted() const override { return !to_; }
 
   unsigned long start_read(io::operation& op, std::size_t n) override { return io::start_recv(op, sock_.get(), n); }
-  bool probes() const override { return opts_.zero_byte_reads; }
+  bool probes() const override { return true; }
   unsigned long start_probe(io::operation& op) override { return io::start_probe(op, sock_.get()); }
   unsigned long read_now(char* into, std::size_t n, std::size_t& got) override {
     return io::recv_now(sock_.get(), into, n, got);
@@ -94,9 +94,9 @@ public:
   }
 
 private:
-  // Only zero-byte reads need it (read_now).
+  // For read_now after a zero-byte read (stream_options::release_read_buffer_after).
   io::error non_blocking() {
-    return opts_.zero_byte_reads ? io::set_non_blocking(sock_.get()) : io::error{};
+    return opts_.release_read_buffer_after.count() > 0 ? io::set_non_blocking(sock_.get()) : io::error{};
   }
 
   caf::error connect_error(unsigned long code, bool timed_out) const {

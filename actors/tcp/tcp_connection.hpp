@@ -17,9 +17,6 @@ namespace iocaf {
 struct tcp_connection_options : stream_options {
   std::chrono::milliseconds connect_timeout{10000};
   bool no_delay = true; // TCP_NODELAY
-  // Idle connections hold no read buffer: a zero-byte read waits for data,
-  // which is then read without blocking (stream_transport::probes).
-  bool zero_byte_reads = true;
 };
 
 

@@ -240,7 +240,10 @@ int main(int argc, char** argv) {
                      "connections, in one run; ends with a latency check of one connection against the raw loop.",
                      false};
   cfg.log_level = "warn";
+  bool buffered_too = false;
   cfg.option(seconds, "seconds", "seconds per cell, 0.2..60").option(scheduler, "scheduler", "CAF's scheduler for the iocaf run: stealing or sharing");
+  cfg.option(buffered_too, "buffered-reads-too",
+             "also run iocaf with its read buffers kept (iocaf-b), never released for zero-byte reads");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (seconds < 0.2 || seconds > 60)
@@ -267,24 +270,27 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "  %-5s %6zu B x %2d: %.0f msg/s\n", name.c_str(), size, n, r.messages_per_second());
       }
   };
-  {
+  auto run_iocaf = [&](const std::string& name, bool release_read_buffers) {
     caf::actor_system_config cfg;
     configure(cfg);
     cfg.set("scheduler.policy", scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
     caf::actor_system sys{cfg};
-    {
-      runtime rt{sys};
-      tcp_listener_options opts;
-      opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
-      auto srv = spawn_tcp_listener(sys, rt.core(), opts);
-      if (!srv) {
-        std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());
-        return 1;
-      }
-      measure("iocaf", srv->local.port());
-      rt.shutdown();
+    runtime rt{sys};
+    tcp_listener_options opts;
+    if (!release_read_buffers)
+      opts.connection.release_read_buffer_after = std::chrono::milliseconds(0);
+    opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
+    auto srv = spawn_tcp_listener(sys, rt.core(), opts);
+    if (!srv) {
+      std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());
+      return false;
     }
-  }
+    measure(name, srv->local.port());
+    rt.shutdown();
+    return true;
+  };
+  if (!run_iocaf("iocaf", true) || (buffered_too && !run_iocaf("iocaf-b", false)))
+    return 1;
   {
     raw_iocp_server raw;
     measure("iocp", raw.start());
@@ -297,14 +303,14 @@ int main(int argc, char** argv) {
   }
   std::printf("TCP echo, %.1f s per cell, loopback, load generator in the same process, CAF scheduler: %s\n",
               seconds, scheduler.c_str());
-  std::printf("%-6s %7s %5s %10s %9s %9s %9s %10s\n", "server", "size", "conns", "msg/s", "MB/s", "p50 us",
+  std::printf("%-7s %7s %5s %10s %9s %9s %9s %10s\n", "server", "size", "conns", "msg/s", "MB/s", "p50 us",
               "p99 us", "vs iocaf");
   for (auto& c : cells) {
     double base = 0;
     for (auto& b : cells)
       if (b.server == "iocaf" && b.size == c.size && b.connections == c.connections)
         base = b.r.messages_per_second();
-    std::printf("%-6s %7zu %5d %10.0f %9.2f %9.0f %9.0f %9.2fx\n", c.server.c_str(), c.size, c.connections,
+    std::printf("%-7s %7zu %5d %10.0f %9.2f %9.0f %9.0f %9.2fx\n", c.server.c_str(), c.size, c.connections,
                 c.r.messages_per_second(), c.r.mb_per_second(), c.r.p50_us, c.r.p99_us,
                 base > 0 ? c.r.messages_per_second() / base : 0.0);
   }
