@@ -19,7 +19,7 @@ using heard_atom = caf::atom_constant<caf::atom("heard")>;
 using saw_left_atom = caf::atom_constant<caf::atom("sawleft")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
 
-// A chat client made of a pipe connection actor (via connect_pipe) and this
+// A chat client made of a pipe connection actor (via spawn_pipe_connect) and this
 // handler. Its lines are "<nick>#<seq>"; it checks that every other bot's
 // lines arrive in order, none lost or duplicated. It answers pings and tells
 // the test who it saw leave.
@@ -115,7 +115,8 @@ protected:
     pipe_connect_options o;
     o.name = name;
     o.timeout = std::chrono::seconds(60);
-    connect_pipe(*sys, rt->core(), o, bot);
+    auto connector = spawn_pipe_connect(*sys, rt->core(), o, bot);
+    EXPECT_TRUE(connector) << describe(connector.error());
     return bot;
   }
 };

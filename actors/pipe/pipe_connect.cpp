@@ -73,8 +73,12 @@ caf::behavior connector(self_ptr self, std::shared_ptr<io_core> core, pipe_conne
 
 } // namespace
 
-caf::actor connect_pipe(caf::actor_system& sys, std::shared_ptr<io_core> core, pipe_connect_options opts,
-                        caf::actor handler) {
+caf::expected<caf::actor> spawn_pipe_connect(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                             pipe_connect_options opts, caf::actor handler) {
+  if (opts.name.empty())
+    return make_error(errc::bad_input, "connect: a pipe needs a name");
+  if (!handler)
+    return make_error(errc::bad_input, "connect to \\\\.\\pipe\\" + opts.name + ": no handler actor");
   return sys.spawn(connector, std::move(core), std::move(opts), std::move(handler));
 }
 

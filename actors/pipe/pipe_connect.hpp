@@ -3,7 +3,7 @@
 // CreateFileW on a pipe never blocks; while every server instance is busy
 // (ERROR_PIPE_BUSY) the connector retries on a timer instead of blocking in
 // WaitNamedPipe. The result is a pipe connection actor
-// (actors/pipe_connection.hpp), the same type as on the server side: the
+// (actors/pipe/pipe_connection.hpp), the same type as on the server side: the
 // handler then receives frame_opened from it, first. On failure the handler
 // receives pipe_connect_failed instead, from the connector.
 #include "actors/pipe/pipe_connection.hpp"
@@ -32,8 +32,9 @@ typename Inspector::result_type inspect(Inspector& f, pipe_connect_failed& x) {
   return f(caf::meta::type_name("pipe_connect_failed"), x.pipe, x.reason);
 }
 
-// Spawns the connector; it quits once it has handed over or failed.
-caf::actor connect_pipe(caf::actor_system& sys, std::shared_ptr<io_core> core, pipe_connect_options opts,
-                        caf::actor handler);
+// Spawns the connector; it quits once it has handed over or failed. An empty
+// name or no handler is errc::bad_input right here (nothing is spawned).
+caf::expected<caf::actor> spawn_pipe_connect(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                             pipe_connect_options opts, caf::actor handler);
 
 } // namespace iocaf

@@ -275,8 +275,7 @@ int main(int argc, char** argv) {
     {
       runtime rt{sys};
       tcp_listener_options opts;
-      opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
-      auto srv = spawn_tcp_listener(sys, rt.core(), opts);
+      auto srv = spawn_tcp_listener(sys, rt.core(), opts, [&sys] { return sys.spawn(tcp_echo, true); });
       if (!srv) {
         std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());
         return 1;

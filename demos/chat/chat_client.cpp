@@ -131,7 +131,13 @@ void connect(self_ptr self) {
   opts.name = self->state.opts.pipe;
   opts.timeout = self->state.opts.timeout;
   opts.connection = self->state.opts.connection;
-  connect_pipe(self->system(), self->state.core, opts, caf::actor{self});
+  auto connector = spawn_pipe_connect(self->system(), self->state.core, opts, caf::actor{self});
+  if (!connector) {
+    // A bad name does not get better by waiting.
+    std::fprintf(stderr, "chat_client: cannot connect to \\\\.\\pipe\\%s: %s\n", opts.name.c_str(),
+                 describe(connector.error()).c_str());
+    finish(self, 1);
+  }
 }
 
 // Retries after a capped exponential delay with jitter, within --wait; false
@@ -264,6 +270,8 @@ caf::behavior chat_client(self_ptr self, client_options opts, std::shared_ptr<io
   st.main = std::move(main);
   st.give_up = std::chrono::steady_clock::now() + opts.wait;
   connect(self);
+  if (st.done)
+    return {};
   return {
     [self](frame_opened& msg) {
       auto& st = self->state;

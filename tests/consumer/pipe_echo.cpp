@@ -34,16 +34,18 @@ int run(caf::actor_system& sys, runtime& rt) {
   const std::string name = "iocaf-consumer-" + std::to_string(GetCurrentProcessId());
   const std::string text = "hello from a consumer of the iocaf package";
   auto handler = sys.spawn(echo);
-  pipe_server_options so;
+  pipe_listener_options so;
   so.name = name;
-  auto server = spawn_pipe_server(sys, rt.core(), so, handler);
+  auto server = spawn_pipe_listener(sys, rt.core(), so, handler);
   if (!server)
     return fail("cannot serve " + name + ": " + describe(server.error()));
 
   caf::scoped_actor self{sys};
   pipe_connect_options co;
   co.name = name;
-  connect_pipe(sys, rt.core(), co, caf::actor{self});
+  auto connector = spawn_pipe_connect(sys, rt.core(), co, caf::actor{self});
+  if (!connector)
+    return fail("cannot connect to " + name + ": " + describe(connector.error()));
   std::string got;
   std::string error;
   bool open = true;
@@ -58,7 +60,7 @@ int run(caf::actor_system& sys, runtime& rt) {
       [&](const pipe_connect_failed& f) { error = "connect failed: " + describe(f.reason); },
       caf::after(std::chrono::seconds(10)) >> [&] { error = "no answer in 10 s"; });
   }
-  self->send(*server, close_atom::value);
+  self->send(server->actor, close_atom::value);
   self->send_exit(handler, caf::exit_reason::user_shutdown);
   if (!error.empty())
     return fail(error);
