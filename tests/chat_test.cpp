@@ -52,13 +52,6 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
       bot_say(self, hello());
       bot_say(self, chat(chat_kind::join, self->state.nick));
     },
-    [self](pipe_connect_failed& f) {
-      auto& st = self->state;
-      st.problems += "connect failed: " + describe(f.reason) + "; ";
-      self->send(st.test, gone_atom::value, st.nick, std::string{"connect failed"}, st.heard, st.problems,
-                 std::string{});
-      self->quit();
-    },
     [self](frame_received& f) {
       auto& st = self->state;
       auto p = proto::parse_chat(f.payload);
@@ -98,6 +91,8 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
     [self](leave_atom) { bot_say(self, chat(chat_kind::leave)); },
     [self](frame_closed& c) {
       auto& st = self->state;
+      if (!st.conn) // closed before it opened: the connector's failure
+        st.problems += "connect failed: " + describe(c.reason) + "; ";
       std::string notices;
       for (auto& n : st.notices)
         notices += n + ";";

@@ -494,9 +494,12 @@ TEST_F(pipe_test, connect_without_a_server_fails_with_not_found) {
   caf::scoped_actor self{*sys};
   pipe_connect_options o;
   o.name = unique_pipe_name("nobody");
-  ASSERT_TRUE(spawn_pipe_connect(*sys, rt->core(), o, self));
-  auto failed = receive_one<pipe_connect_failed>(self);
+  auto connector = spawn_pipe_connect(*sys, rt->core(), o, self);
+  ASSERT_TRUE(connector) << describe(connector.error());
+  // A failed connect is the connection's close, from the actor spawn_pipe_connect returned.
+  auto failed = receive_one<frame_closed>(self);
   ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->connection, *connector);
   EXPECT_TRUE(is(failed->reason, errc::not_found)) << describe(failed->reason);
   EXPECT_NE(describe(failed->reason).find(o.name), std::string::npos);
 }
@@ -554,9 +557,11 @@ TEST_F(pipe_test, connector_retries_while_busy_then_times_out_or_connects) {
   pipe_connect_options o;
   o.name = name;
   o.timeout = std::chrono::milliseconds(300);
-  ASSERT_TRUE(spawn_pipe_connect(*sys, rt->core(), o, self));
-  auto failed = receive_one<pipe_connect_failed>(self);
+  auto connector = spawn_pipe_connect(*sys, rt->core(), o, self);
+  ASSERT_TRUE(connector) << describe(connector.error());
+  auto failed = receive_one<frame_closed>(self);
   ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->connection, *connector);
   EXPECT_TRUE(is(failed->reason, errc::timeout)) << describe(failed->reason);
 
   // Busy at first; a second instance appears later and the retry takes it.

@@ -4,8 +4,12 @@
 // (ERROR_PIPE_BUSY) the connector retries on a timer instead of blocking in
 // WaitNamedPipe. The result is a pipe connection actor
 // (actors/pipe/pipe_connection.hpp), the same type as on the server side: the
-// handler then receives frame_opened from it, first. On failure the handler
-// receives pipe_connect_failed instead, from the connector.
+// handler then receives frame_opened from it, first. A failed connect is the
+// connection's close, as for TCP: the handler receives frame_closed from the
+// connector (the actor spawn_pipe_connect returned) with the error:
+//   errc::not_found  no server serves the name
+//   errc::timeout    every instance stayed busy until the timeout
+//   errc::win32      another failure
 #include "actors/pipe/pipe_connection.hpp"
 
 #include <caf/all.hpp>
@@ -20,17 +24,6 @@ struct pipe_connect_options {
   std::chrono::milliseconds retry_interval{10};    // pause between attempts while busy
   framed_options connection;
 };
-
-// errc::not_found: no server serves the name; errc::timeout: every instance
-// stayed busy until the timeout; errc::win32: another failure.
-struct pipe_connect_failed {
-  std::string pipe;
-  caf::error reason;
-};
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, pipe_connect_failed& x) {
-  return f(caf::meta::type_name("pipe_connect_failed"), x.pipe, x.reason);
-}
 
 // Spawns the connector; it quits once it has handed over or failed. An empty
 // name or no handler is errc::bad_input right here (nothing is spawned).

@@ -56,8 +56,11 @@ int run(caf::actor_system& sys, runtime& rt) {
         got = std::move(in.payload);
         self->send(in.connection, close_atom::value);
       },
-      [&](const frame_closed&) { open = false; },
-      [&](const pipe_connect_failed& f) { error = "connect failed: " + describe(f.reason); },
+      [&](const frame_closed& c) {
+        open = false;
+        if (c.connection == *connector) // a failed connect is the close of the connector
+          error = "connect failed: " + describe(c.reason);
+      },
       caf::after(std::chrono::seconds(10)) >> [&] { error = "no answer in 10 s"; });
   }
   self->send(server->actor, close_atom::value);
