@@ -278,6 +278,36 @@ TEST_F(pipe_test, pipe_listener_gives_each_connection_a_fresh_handler_from_its_f
   self->send(listener, close_atom::value);
 }
 
+// A factory that gives no handler costs that client its connection only:
+// the instance is closed and replaced, and the next client is served.
+TEST_F(pipe_test, pipe_listener_closes_a_client_its_factory_has_no_handler_for_and_keeps_serving) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("nohandler");
+  auto o = options(name);
+  o.instances = 1; // the second client needs the replacement instance
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  caf::actor test = self;
+  auto listener = serve(o, [test, calls]() -> caf::actor { return ++*calls == 1 ? caf::actor{} : test; });
+  ASSERT_TRUE(listener);
+  auto first = open_client(name);
+  ASSERT_TRUE(first) << first.err().to_string();
+  auto r = read_blocking(first->get());
+  EXPECT_EQ(r.first, static_cast<unsigned long>(ERROR_BROKEN_PIPE)) << io::system_message(r.first);
+  // Answered after the accept that closed it, so the replacement waits by now.
+  auto before = stats_of<pipe_listener_stats>(self, listener);
+  EXPECT_EQ(before.accepted, 0u);
+  EXPECT_EQ(before.waiting, 1u) << "the instance was not replaced";
+  auto second = open_client(name);
+  ASSERT_TRUE(second) << second.err().to_string();
+  auto opened = receive_one<frame_opened>(self);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(calls->load(), 2);
+  EXPECT_EQ(stats_of<pipe_listener_stats>(self, listener).accepted, 1u);
+  second->reset();
+  EXPECT_TRUE(receive_one<frame_closed>(self));
+  self->send(listener, close_atom::value);
+}
+
 // What can be checked at once is an error value, and nothing is spawned.
 TEST_F(pipe_test, pipe_spawn_errors_known_at_once_are_error_values) {
   caf::scoped_actor self{*sys};
