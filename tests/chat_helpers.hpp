@@ -28,12 +28,12 @@ protected:
   void serve_chat(chat_room_options opts = {}) {
     name = unique_pipe_name("chat");
     room = spawn_chat_room(*sys, opts);
-    pipe_server_options o;
+    pipe_listener_options o;
     o.name = name;
     o.connection.when_full = when_full_policy::disconnect;
-    auto srv = spawn_pipe_server(*sys, rt->core(), o, room);
+    auto srv = spawn_pipe_listener(*sys, rt->core(), o, room);
     ASSERT_TRUE(srv) << describe(srv.error());
-    listener = *srv;
+    listener = srv->actor;
   }
 
   void stop_chat(caf::scoped_actor& self) {

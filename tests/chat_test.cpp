@@ -19,7 +19,7 @@ using heard_atom = caf::atom_constant<caf::atom("heard")>;
 using saw_left_atom = caf::atom_constant<caf::atom("sawleft")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
 
-// A chat client made of a pipe connection actor (via connect_pipe) and this
+// A chat client made of a pipe connection actor (via spawn_pipe_connect) and this
 // handler. Its lines are "<nick>#<seq>"; it checks that every other bot's
 // lines arrive in order, none lost or duplicated. It answers pings and tells
 // the test who it saw leave.
@@ -51,13 +51,6 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
       self->state.conn = o.connection;
       bot_say(self, hello());
       bot_say(self, chat(chat_kind::join, self->state.nick));
-    },
-    [self](pipe_connect_failed& f) {
-      auto& st = self->state;
-      st.problems += "connect failed: " + describe(f.reason) + "; ";
-      self->send(st.test, gone_atom::value, st.nick, std::string{"connect failed"}, st.heard, st.problems,
-                 std::string{});
-      self->quit();
     },
     [self](frame_received& f) {
       auto& st = self->state;
@@ -98,6 +91,8 @@ caf::behavior chat_bot(caf::stateful_actor<bot_state>* self, std::string nick, i
     [self](leave_atom) { bot_say(self, chat(chat_kind::leave)); },
     [self](frame_closed& c) {
       auto& st = self->state;
+      if (!st.conn) // closed before it opened: the connector's failure
+        st.problems += "connect failed: " + describe(c.reason) + "; ";
       std::string notices;
       for (auto& n : st.notices)
         notices += n + ";";
@@ -115,7 +110,8 @@ protected:
     pipe_connect_options o;
     o.name = name;
     o.timeout = std::chrono::seconds(60);
-    connect_pipe(*sys, rt->core(), o, bot);
+    auto connector = spawn_pipe_connect(*sys, rt->core(), o, bot);
+    EXPECT_TRUE(connector) << describe(connector.error());
     return bot;
   }
 };

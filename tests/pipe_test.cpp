@@ -13,14 +13,15 @@ namespace {
 class pipe_test : public runtime_test {
 protected:
 
-  caf::actor serve(pipe_server_options opts, caf::actor handler) {
-    auto srv = spawn_pipe_server(*sys, rt->core(), std::move(opts), std::move(handler));
+  // The listener's actor (null on failure).
+  caf::actor serve(pipe_listener_options opts, connection_handler handler) {
+    auto srv = spawn_pipe_listener(*sys, rt->core(), std::move(opts), std::move(handler));
     EXPECT_TRUE(srv) << describe(srv.error());
-    return srv ? *srv : caf::actor{};
+    return srv ? srv->actor : caf::actor{};
   }
 
-  pipe_server_options options(const std::string& name) {
-    pipe_server_options o;
+  pipe_listener_options options(const std::string& name) {
+    pipe_listener_options o;
     o.name = name;
     return o;
   }
@@ -236,12 +237,99 @@ TEST_F(pipe_test, pipe_write_to_a_draining_connection_is_refused) {
   EXPECT_EQ(refused->connection, conn);
 }
 
+// A handler that tells `test` which handler (itself) a connection opened to,
+// and goes when its connection closes.
+caf::behavior opened_reporter(caf::event_based_actor* self, caf::actor test) {
+  return {
+    [self, test](frame_opened& o) { self->send(test, caf::actor{self}, o.connection); },
+    [self](frame_closed&) { self->quit(); },
+  };
+}
+
+// With a factory, every accepted client gets a handler of its own.
+TEST_F(pipe_test, pipe_listener_gives_each_connection_a_fresh_handler_from_its_factory) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("factory");
+  auto made = std::make_shared<std::atomic<int>>(0);
+  auto* system = sys;
+  caf::actor test = self;
+  auto listener = serve(options(name), [system, test, made] {
+    ++*made;
+    return system->spawn(opened_reporter, test);
+  });
+  ASSERT_TRUE(listener);
+  std::vector<io::unique_handle> clients;
+  std::set<caf::actor> handlers, connections;
+  for (int i = 0; i < 2; ++i) {
+    auto c = open_client(name);
+    ASSERT_TRUE(c) << c.err().to_string();
+    clients.push_back(std::move(*c));
+    self->receive([&](caf::actor& handler, caf::actor& conn) { handlers.insert(handler); connections.insert(conn); },
+                  caf::after(timeout) >> [] { ADD_FAILURE() << "no frame_opened reached a handler"; });
+  }
+  EXPECT_EQ(handlers.size(), 2u) << "two connections shared a handler";
+  EXPECT_EQ(connections.size(), 2u);
+  EXPECT_EQ(made->load(), 2);
+  for (auto& h : handlers)
+    self->monitor(h);
+  clients.clear(); // each handler hears frame_closed and quits
+  for (std::size_t i = 0; i < handlers.size(); ++i)
+    EXPECT_TRUE(receive_one<caf::down_msg>(self)) << "a handler did not hear its connection close";
+  self->send(listener, close_atom::value);
+}
+
+// A factory that gives no handler costs that client its connection only:
+// the instance is closed and replaced, and the next client is served.
+TEST_F(pipe_test, pipe_listener_closes_a_client_its_factory_has_no_handler_for_and_keeps_serving) {
+  caf::scoped_actor self{*sys};
+  auto name = unique_pipe_name("nohandler");
+  auto o = options(name);
+  o.instances = 1; // the second client needs the replacement instance
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  caf::actor test = self;
+  auto listener = serve(o, [test, calls]() -> caf::actor { return ++*calls == 1 ? caf::actor{} : test; });
+  ASSERT_TRUE(listener);
+  auto first = open_client(name);
+  ASSERT_TRUE(first) << first.err().to_string();
+  auto r = read_blocking(first->get());
+  EXPECT_EQ(r.first, static_cast<unsigned long>(ERROR_BROKEN_PIPE)) << io::system_message(r.first);
+  // Answered after the accept that closed it, so the replacement waits by now.
+  auto before = stats_of<pipe_listener_stats>(self, listener);
+  EXPECT_EQ(before.accepted, 0u);
+  EXPECT_EQ(before.waiting, 1u) << "the instance was not replaced";
+  auto second = open_client(name);
+  ASSERT_TRUE(second) << second.err().to_string();
+  auto opened = receive_one<frame_opened>(self);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(calls->load(), 2);
+  EXPECT_EQ(stats_of<pipe_listener_stats>(self, listener).accepted, 1u);
+  second->reset();
+  EXPECT_TRUE(receive_one<frame_closed>(self));
+  self->send(listener, close_atom::value);
+}
+
+// What can be checked at once is an error value, and nothing is spawned.
+TEST_F(pipe_test, pipe_spawn_errors_known_at_once_are_error_values) {
+  caf::scoped_actor self{*sys};
+  auto no_handler = spawn_pipe_listener(*sys, rt->core(), options(unique_pipe_name("nohandler")), caf::actor{});
+  ASSERT_FALSE(no_handler);
+  EXPECT_TRUE(is(no_handler.error(), errc::bad_input)) << describe(no_handler.error());
+  pipe_connect_options o;
+  auto no_name = spawn_pipe_connect(*sys, rt->core(), o, self);
+  ASSERT_FALSE(no_name);
+  EXPECT_TRUE(is(no_name.error(), errc::bad_input)) << describe(no_name.error());
+  o.name = unique_pipe_name("nohandler");
+  auto no_connect_handler = spawn_pipe_connect(*sys, rt->core(), o, caf::actor{});
+  ASSERT_FALSE(no_connect_handler);
+  EXPECT_TRUE(is(no_connect_handler.error(), errc::bad_input)) << describe(no_connect_handler.error());
+}
+
 TEST_F(pipe_test, second_server_on_the_same_name_fails_and_the_first_keeps_serving) {
   caf::scoped_actor self{*sys};
   auto name = unique_pipe_name("twice");
   auto first = serve(options(name), self);
   ASSERT_TRUE(first);
-  auto second = spawn_pipe_server(*sys, rt->core(), options(name), self);
+  auto second = spawn_pipe_listener(*sys, rt->core(), options(name), self);
   ASSERT_FALSE(second) << "a second server shares the name";
   EXPECT_TRUE(is(second.error(), errc::in_use)) << describe(second.error());
   EXPECT_NE(describe(second.error()).find(name), std::string::npos) << describe(second.error());
@@ -436,9 +524,12 @@ TEST_F(pipe_test, connect_without_a_server_fails_with_not_found) {
   caf::scoped_actor self{*sys};
   pipe_connect_options o;
   o.name = unique_pipe_name("nobody");
-  connect_pipe(*sys, rt->core(), o, self);
-  auto failed = receive_one<pipe_connect_failed>(self);
+  auto connector = spawn_pipe_connect(*sys, rt->core(), o, self);
+  ASSERT_TRUE(connector) << describe(connector.error());
+  // A failed connect is the connection's close, from the actor spawn_pipe_connect returned.
+  auto failed = receive_one<frame_closed>(self);
   ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->connection, *connector);
   EXPECT_TRUE(is(failed->reason, errc::not_found)) << describe(failed->reason);
   EXPECT_NE(describe(failed->reason).find(o.name), std::string::npos);
 }
@@ -451,7 +542,7 @@ TEST_F(pipe_test, connector_and_listener_talk_and_close_gracefully) {
   ASSERT_TRUE(listener);
   pipe_connect_options o;
   o.name = name;
-  connect_pipe(*sys, rt->core(), o, self);
+  ASSERT_TRUE(spawn_pipe_connect(*sys, rt->core(), o, self));
   caf::actor client, server;
   for (int i = 0; i < 2; ++i) {
     auto opened = receive_one<frame_opened>(self);
@@ -496,14 +587,16 @@ TEST_F(pipe_test, connector_retries_while_busy_then_times_out_or_connects) {
   pipe_connect_options o;
   o.name = name;
   o.timeout = std::chrono::milliseconds(300);
-  connect_pipe(*sys, rt->core(), o, self);
-  auto failed = receive_one<pipe_connect_failed>(self);
+  auto connector = spawn_pipe_connect(*sys, rt->core(), o, self);
+  ASSERT_TRUE(connector) << describe(connector.error());
+  auto failed = receive_one<frame_closed>(self);
   ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->connection, *connector);
   EXPECT_TRUE(is(failed->reason, errc::timeout)) << describe(failed->reason);
 
   // Busy at first; a second instance appears later and the retry takes it.
   o.timeout = std::chrono::seconds(10);
-  connect_pipe(*sys, rt->core(), o, self);
+  ASSERT_TRUE(spawn_pipe_connect(*sys, rt->core(), o, self));
   Sleep(100); // only delays the trigger: the test passes whenever it comes within the timeout
   auto second = io::create_pipe_instance(name, {});
   ASSERT_TRUE(second) << second.err().to_string();

@@ -47,7 +47,9 @@ caf::behavior echo_client(caf::stateful_actor<echo_client_state>* self, std::sha
     self->state.reported = true;
     self->send(observer, client_done_atom::value, ok, std::move(detail));
   };
-  auto conn = spawn_tcp_connect(self->system(), core, "127.0.0.1", port, caf::actor_cast<caf::actor>(self));
+  tcp_connect_options to;
+  to.port = port;
+  auto conn = spawn_tcp_connect(self->system(), core, to, caf::actor_cast<caf::actor>(self));
   if (!conn) {
     report(false, describe(conn.error()));
     self->quit();
@@ -219,11 +221,10 @@ protected:
     runtime_test::SetUp();
   }
 
-  tcp_server listen(caf::actor handler, tcp_listener_options opts = {}) {
-    opts.handler = std::move(handler);
-    auto srv = spawn_tcp_listener(*sys, rt->core(), opts);
+  tcp_listener listen(caf::actor handler, tcp_listener_options opts = {}) {
+    auto srv = spawn_tcp_listener(*sys, rt->core(), opts, std::move(handler));
     EXPECT_TRUE(srv) << describe(srv.error());
-    return srv ? *srv : tcp_server{};
+    return srv ? *srv : tcp_listener{};
   }
 
   // Stops an actor and waits for its DOWN; returns the broker's in-flight count then.
@@ -257,7 +258,7 @@ void tcp::echo_many(int n, int messages, bool pipelined, std::chrono::millisecon
   opts.accepts_posted = 32;
   opts.connection.release_read_buffer_after = release_read_buffer_after;
   auto srv = listen(sys->spawn(tcp_echo, false), opts);
-  ASSERT_TRUE(srv.listener);
+  ASSERT_TRUE(srv.actor);
   auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i)
     sys->spawn(echo_client, rt->core(), srv.local.port(), messages, static_cast<std::uint32_t>(i + 1),
@@ -280,10 +281,10 @@ void tcp::echo_many(int n, int messages, bool pipelined, std::chrono::millisecon
   std::printf("[ info ] %d connections x %d messages (%s) echoed in %lld ms\n", n, messages,
               pipelined ? "pipelined" : "ping-pong",
               static_cast<long long>(ms.count()));
-  self->request(srv.listener, test::timeout, stats_atom::value).receive(
+  self->request(srv.actor, test::timeout, stats_atom::value).receive(
     [&](const tcp_listener_stats& s) { EXPECT_EQ(s.accepted, static_cast<std::uint64_t>(n)); },
     [&](caf::error& e) { ADD_FAILURE() << describe(e); });
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
   EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 
@@ -312,7 +313,7 @@ TEST_F(tcp, listener_keeps_serving_through_resets_before_accept) {
   tcp_listener_options opts;
   opts.accepts_posted = 1; // the resets queue up behind the one AcceptEx in flight
   auto srv = listen(sys->spawn(tcp_echo, false), opts);
-  ASSERT_TRUE(srv.listener);
+  ASSERT_TRUE(srv.actor);
   auto port = srv.local.port();
   auto good = raw_connect(port);
   test::talker talker([&](int i) { return raw_echo(good.s, "message " + std::to_string(i)); });
@@ -331,7 +332,7 @@ TEST_F(tcp, listener_keeps_serving_through_resets_before_accept) {
   auto late = raw_connect(port);
   EXPECT_EQ(raw_echo(late.s, "after the flood"), "");
   tcp_listener_stats st;
-  self->request(srv.listener, test::timeout, stats_atom::value)
+  self->request(srv.actor, test::timeout, stats_atom::value)
     .receive([&](const tcp_listener_stats& s) { st = s; },
              [&](caf::error& e) { ADD_FAILURE() << "the listener is gone: " << describe(e); });
   std::printf("[ info ] %d resets: accepted %llu, resets counted %llu, %d echoes\n", resets,
@@ -344,7 +345,7 @@ TEST_F(tcp, listener_keeps_serving_through_resets_before_accept) {
   EXPECT_EQ(st.transient_errors, 0u);
   good = raw_socket{};
   late = raw_socket{};
-  stop_and_wait(self, srv.listener);
+  stop_and_wait(self, srv.actor);
   test::wait_for_stats(*rt, [](const broker_stats& s) { return s.inflight == 0; });
 }
 
@@ -395,8 +396,7 @@ TEST_F(tcp, ipv6_loopback_echo) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.address = "::1";
-  opts.handler = sys->spawn(tcp_echo, false);
-  auto srv = spawn_tcp_listener(*sys, rt->core(), opts);
+  auto srv = spawn_tcp_listener(*sys, rt->core(), opts, sys->spawn(tcp_echo, false));
   if (!srv && is(srv.error(), errc::bad_input))
     GTEST_SKIP() << "no IPv6 loopback here: " << describe(srv.error());
   ASSERT_TRUE(srv) << describe(srv.error());
@@ -406,7 +406,7 @@ TEST_F(tcp, ipv6_loopback_echo) {
   ASSERT_EQ(send(c.s, text.data(), static_cast<int>(text.size()), 0), static_cast<int>(text.size()));
   shutdown(c.s, SD_SEND);
   EXPECT_EQ(raw_read_until_eof(c.s), text);
-  EXPECT_EQ(stop_and_wait(self, srv->listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv->actor), 0);
 }
 
 TEST_F(tcp, peer_half_close_is_reported_apart_from_reset) {
@@ -436,7 +436,7 @@ TEST_F(tcp, peer_half_close_is_reported_apart_from_reset) {
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->reason, stream_close_reason::peer_eof) << to_string(closed->reason);
   EXPECT_FALSE(closed->error) << describe(closed->error);
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 TEST_F(tcp, peer_reset_in_the_middle_of_a_write) {
@@ -471,7 +471,7 @@ TEST_F(tcp, peer_reset_in_the_middle_of_a_write) {
   EXPECT_EQ(closed->reason, stream_close_reason::peer_reset)
     << to_string(closed->reason) << ": " << describe(closed->error);
   EXPECT_LT(closed->bytes_sent, 32u << 20);
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
@@ -525,7 +525,7 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
                   },
                   [](const stream_received&) {},
                   caf::after(test::timeout) >> [&] { closed = true; ADD_FAILURE() << "no stream_closed"; });
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 // Memory per idle connection (issue 11's scale goal): once quiet for
@@ -561,7 +561,7 @@ TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its
                                                     << opts.connection.write_batch;
   self->send(opened->connection, stream_close{true});
   ASSERT_TRUE(test::receive_one<stream_closed>(self));
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 // The credit may ride on a send (stream_send::consumed), as an echo returns
@@ -598,7 +598,7 @@ TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {
   EXPECT_EQ(more->data, "x");
   self->send(opened->connection, stream_close{true});
   ASSERT_TRUE(test::receive_one<stream_closed>(self));
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
@@ -636,7 +636,7 @@ TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
   shutdown(c.s, SD_SEND);
   auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 TEST_F(tcp, slow_consumer_is_disconnected_under_that_policy) {
@@ -655,7 +655,7 @@ TEST_F(tcp, slow_consumer_is_disconnected_under_that_policy) {
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->reason, stream_close_reason::slow_consumer);
   EXPECT_TRUE(is(closed->error, errc::queue_full)) << describe(closed->error);
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 TEST_F(tcp, idle_timeout_closes_a_silent_connection) {
@@ -668,7 +668,7 @@ TEST_F(tcp, idle_timeout_closes_a_silent_connection) {
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->reason, stream_close_reason::idle_timeout);
   EXPECT_TRUE(is(closed->error, errc::timeout)) << describe(closed->error);
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
 TEST_F(tcp, stopped_with_accepts_reads_and_writes_pending_goes_down_after_every_ack) {
@@ -696,7 +696,7 @@ TEST_F(tcp, stopped_with_accepts_reads_and_writes_pending_goes_down_after_every_
   // Connection first: its read and write are acknowledged before DOWN; the
   // listener's 16 accepts stay in flight.
   EXPECT_EQ(stop_and_wait(self, opened->connection), 16);
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
   auto s = rt->stats();
   EXPECT_EQ(s.unexpected, 0u);
   EXPECT_EQ(s.orphans_released, 0u);
@@ -706,31 +706,45 @@ TEST_F(tcp, port_in_use_and_bad_address_are_clear_errors) {
   caf::scoped_actor self{*sys};
   auto srv = listen(caf::actor{self});
   tcp_listener_options opts;
-  opts.handler = caf::actor{self};
   opts.port = srv.local.port();
-  auto again = spawn_tcp_listener(*sys, rt->core(), opts);
+  auto again = spawn_tcp_listener(*sys, rt->core(), opts, self);
   ASSERT_FALSE(again);
   EXPECT_TRUE(is(again.error(), errc::in_use)) << describe(again.error());
   EXPECT_NE(describe(again.error()).find(std::to_string(srv.local.port())), std::string::npos);
   opts.address = "localhost-ish";
-  auto bad = spawn_tcp_listener(*sys, rt->core(), opts);
+  auto bad = spawn_tcp_listener(*sys, rt->core(), opts, self);
   ASSERT_FALSE(bad);
   EXPECT_TRUE(is(bad.error(), errc::bad_input)) << describe(bad.error());
-  EXPECT_EQ(stop_and_wait(self, srv.listener), 0);
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
+}
+
+// A listener or connect without a handler is an error value, and nothing is spawned.
+TEST_F(tcp, tcp_spawn_without_a_handler_is_bad_input) {
+  auto listener = spawn_tcp_listener(*sys, rt->core(), tcp_listener_options{}, caf::actor{});
+  ASSERT_FALSE(listener);
+  EXPECT_TRUE(is(listener.error(), errc::bad_input)) << describe(listener.error());
+  tcp_connect_options to;
+  to.port = 1;
+  auto conn = spawn_tcp_connect(*sys, rt->core(), to, caf::actor{});
+  ASSERT_FALSE(conn);
+  EXPECT_TRUE(is(conn.error(), errc::bad_input)) << describe(conn.error());
 }
 
 TEST_F(tcp, connection_refused_is_a_clear_error) {
   caf::scoped_actor self{*sys};
   auto port = free_port();
   ASSERT_NE(port, 0);
-  auto conn = spawn_tcp_connect(*sys, rt->core(), "127.0.0.1", port, caf::actor{self});
+  tcp_connect_options to;
+  to.port = port;
+  auto conn = spawn_tcp_connect(*sys, rt->core(), to, self);
   ASSERT_TRUE(conn) << describe(conn.error());
   auto closed = test::receive_one<stream_closed>(self);
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->reason, stream_close_reason::connect_failed);
   EXPECT_TRUE(is(closed->error, errc::not_found)) << describe(closed->error);
   EXPECT_NE(describe(closed->error).find("refused"), std::string::npos) << describe(closed->error);
-  auto bad = spawn_tcp_connect(*sys, rt->core(), "no.such.name", 80, caf::actor{self});
+  to.address = "no.such.name";
+  auto bad = spawn_tcp_connect(*sys, rt->core(), to, self);
   ASSERT_FALSE(bad);
   EXPECT_TRUE(is(bad.error(), errc::bad_input));
 }
@@ -745,13 +759,14 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
   ASSERT_EQ(::listen(l.s, 1), 0);
   auto port = io::local_address(l.s)->port();
   std::vector<caf::actor> fillers;
-  tcp_connection_options opts;
-  opts.connect_timeout = 1500ms;
+  tcp_connect_options opts;
+  opts.port = port;
+  opts.connection.connect_timeout = 1500ms;
   // Fill the backlog with our own connects; each either connects or times out.
   int timed_out = 0;
   int connected = 0;
   for (int i = 0; i < 8 && timed_out == 0; ++i) {
-    auto conn = spawn_tcp_connect(*sys, rt->core(), "127.0.0.1", port, caf::actor{self}, opts);
+    auto conn = spawn_tcp_connect(*sys, rt->core(), opts, self);
     ASSERT_TRUE(conn);
     fillers.push_back(*conn);
     bool settled = false;

@@ -21,7 +21,7 @@ using self_ptr = caf::stateful_actor<connector_state>*;
 void fail(self_ptr self, caf::error reason) {
   auto& st = self->state;
   logger("pipe")->debug("connect to \\\\.\\pipe\\{} failed: {}", st.opts.name, describe(reason));
-  self->send(st.handler, pipe_connect_failed{st.opts.name, std::move(reason)});
+  self->send(st.handler, frame_closed{caf::actor{self}, std::move(reason)});
   self->quit();
 }
 
@@ -73,8 +73,12 @@ caf::behavior connector(self_ptr self, std::shared_ptr<io_core> core, pipe_conne
 
 } // namespace
 
-caf::actor connect_pipe(caf::actor_system& sys, std::shared_ptr<io_core> core, pipe_connect_options opts,
-                        caf::actor handler) {
+caf::expected<caf::actor> spawn_pipe_connect(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                             pipe_connect_options opts, caf::actor handler) {
+  if (opts.name.empty())
+    return make_error(errc::bad_input, "connect: a pipe needs a name");
+  if (!handler)
+    return make_error(errc::bad_input, "connect to \\\\.\\pipe\\" + opts.name + ": no handler actor");
   return sys.spawn(connector, std::move(core), std::move(opts), std::move(handler));
 }
 

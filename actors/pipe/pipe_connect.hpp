@@ -3,9 +3,13 @@
 // CreateFileW on a pipe never blocks; while every server instance is busy
 // (ERROR_PIPE_BUSY) the connector retries on a timer instead of blocking in
 // WaitNamedPipe. The result is a pipe connection actor
-// (actors/pipe_connection.hpp), the same type as on the server side: the
-// handler then receives frame_opened from it, first. On failure the handler
-// receives pipe_connect_failed instead, from the connector.
+// (actors/pipe/pipe_connection.hpp), the same type as on the server side: the
+// handler then receives frame_opened from it, first. A failed connect is the
+// connection's close, as for TCP: the handler receives frame_closed from the
+// connector (the actor spawn_pipe_connect returned) with the error:
+//   errc::not_found  no server serves the name
+//   errc::timeout    every instance stayed busy until the timeout
+//   errc::win32      another failure
 #include "actors/pipe/pipe_connection.hpp"
 
 #include <caf/all.hpp>
@@ -21,19 +25,9 @@ struct pipe_connect_options {
   framed_options connection;
 };
 
-// errc::not_found: no server serves the name; errc::timeout: every instance
-// stayed busy until the timeout; errc::win32: another failure.
-struct pipe_connect_failed {
-  std::string pipe;
-  caf::error reason;
-};
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, pipe_connect_failed& x) {
-  return f(caf::meta::type_name("pipe_connect_failed"), x.pipe, x.reason);
-}
-
-// Spawns the connector; it quits once it has handed over or failed.
-caf::actor connect_pipe(caf::actor_system& sys, std::shared_ptr<io_core> core, pipe_connect_options opts,
-                        caf::actor handler);
+// Spawns the connector; it quits once it has handed over or failed. An empty
+// name or no handler is errc::bad_input right here (nothing is spawned).
+caf::expected<caf::actor> spawn_pipe_connect(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                             pipe_connect_options opts, caf::actor handler);
 
 } // namespace iocaf

@@ -15,26 +15,31 @@ using rearm_atom = caf::atom_constant<caf::atom("rearm")>;
 // so a persistent failure cannot spin.
 constexpr auto rearm_delay = std::chrono::milliseconds(100);
 
-// One pipe instance waiting for a client, and its ConnectNamedPipe.
+// One pipe instance and its ConnectNamedPipe.
+enum class slot_state : std::uint8_t {
+  idle,   // nothing posted (closing, failed, or between a completion and the next post)
+  posted, // a ConnectNamedPipe is in flight: the instance waits for a client
+};
+
 struct instance_slot {
   io::unique_handle pipe;
   io::operation_ptr op;
-  bool waiting = false;
+  slot_state state = slot_state::idle;
 };
 
 struct pipe_listener_state {
   std::vector<instance_slot> slots; // handles first: the operations drain before they close
   owned_operations ops;
 
-  pipe_server_options opts;
-  caf::actor handler;
+  pipe_listener_options opts;
+  connection_handler handler;
   std::shared_ptr<spdlog::logger> log;
   pipe_listener_stats stats;
 };
 
 using self_ptr = caf::stateful_actor<pipe_listener_state>*;
 
-io::pipe_instance_options instance_options(const pipe_server_options& opts, bool first) {
+io::pipe_instance_options instance_options(const pipe_listener_options& opts, bool first) {
   io::pipe_instance_options out;
   out.first_instance = first;
   out.current_user_only = opts.current_user_only;
@@ -52,17 +57,23 @@ void arm(self_ptr self, std::size_t i);
 void accept(self_ptr self, std::size_t i) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  slot.waiting = false;
-  ++st.stats.accepted;
-  spawn_pipe_connection(self->system(), st.ops.core_ptr(), std::move(slot.pipe), st.opts.name, true,
-                        st.opts.connection, st.handler);
+  slot.state = slot_state::idle;
+  if (auto handler = st.handler.next()) {
+    ++st.stats.accepted;
+    spawn_pipe_connection(self->system(), st.ops.core_ptr(), std::move(slot.pipe), st.opts.name, true,
+                          st.opts.connection, std::move(handler));
+  } else {
+    // Closing the instance disconnects the client; arm() creates a new one.
+    st.log->error("{}: no handler for an accepted connection; closing it", display_name(st.opts.name));
+    slot.pipe.reset();
+  }
   arm(self, i);
 }
 
 void fail_slot(self_ptr self, std::size_t i, const io::error& err) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  slot.waiting = false;
+  slot.state = slot_state::idle;
   slot.pipe.reset();
   ++st.stats.failures;
   st.log->warn("{}: instance failed ({}); replacing it in {} ms", display_name(st.opts.name), err.to_string(),
@@ -78,7 +89,7 @@ void fail_slot(self_ptr self, std::size_t i, const io::error& err) {
 void client_left(self_ptr self, std::size_t i) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  slot.waiting = false;
+  slot.state = slot_state::idle;
   ++st.stats.left_early;
   st.log->warn("{}: a client left before its connect completed ({}); the instance waits again",
                display_name(st.opts.name), io::error{"ConnectNamedPipe", ERROR_NO_DATA}.to_string());
@@ -107,14 +118,14 @@ void arm(self_ptr self, std::size_t i) {
   }
   // Its result, inline or not, arrives in on_connect_result.
   if (st.ops.launch(slot.op, slot.pipe.get(), [](io::operation& o) { return io::start_connect_pipe(o, o.target()); }))
-    slot.waiting = true;
+    slot.state = slot_state::posted;
 }
 
 // ConnectNamedPipe's one result path.
 void on_connect_result(self_ptr self, std::size_t i, unsigned long code) {
   auto& st = self->state;
   auto& slot = st.slots[i];
-  slot.waiting = false;
+  slot.state = slot_state::idle;
   if (code == 0) {
     accept(self, i);
   } else if (code == ERROR_PIPE_CONNECTED) {
@@ -133,7 +144,7 @@ void on_connect_result(self_ptr self, std::size_t i, unsigned long code) {
 }
 
 caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, std::vector<HANDLE> pipes,
-                                  pipe_server_options opts, caf::actor handler) {
+                                  pipe_listener_options opts, connection_handler handler) {
   install_cancel_protocol(self, core);
   auto& st = self->state;
   st.opts = std::move(opts);
@@ -154,7 +165,7 @@ caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, 
           on_connect_result(self, *i, c->error);
     },
     [self](rearm_atom, std::uint64_t i) {
-      if (i < self->state.slots.size() && !self->state.slots[i].waiting)
+      if (i < self->state.slots.size() && self->state.slots[i].state != slot_state::posted)
         arm(self, static_cast<std::size_t>(i));
     },
     [self](close_atom) { shut_down(self, caf::error{}); },
@@ -162,7 +173,7 @@ caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, 
       auto s = self->state.stats;
       s.waiting = 0;
       for (auto& slot : self->state.slots)
-        s.waiting += slot.waiting ? 1 : 0;
+        s.waiting += slot.state == slot_state::posted ? 1 : 0;
       return s;
     },
   };
@@ -170,12 +181,14 @@ caf::behavior pipe_listener_actor(self_ptr self, std::shared_ptr<io_core> core, 
 
 } // namespace
 
-caf::expected<caf::actor> spawn_pipe_server(caf::actor_system& sys, std::shared_ptr<io_core> core,
-                                            pipe_server_options opts, caf::actor handler) {
+caf::expected<pipe_listener> spawn_pipe_listener(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                                 pipe_listener_options opts, connection_handler handler) {
   if (opts.name.empty())
-    return make_error(errc::bad_input, "a pipe server needs a name");
+    return make_error(errc::bad_input, "a pipe listener needs a name");
   if (opts.instances == 0)
-    return make_error(errc::bad_input, "a pipe server needs at least one instance");
+    return make_error(errc::bad_input, "a pipe listener needs at least one instance");
+  if (!handler)
+    return make_error(errc::bad_input, "listen on " + display_name(opts.name) + ": no handler actor and no factory");
   std::vector<io::unique_handle> pipes;
   for (std::size_t i = 0; i < opts.instances; ++i) {
     auto pipe = io::create_pipe_instance(opts.name, instance_options(opts, i == 0));
@@ -194,7 +207,9 @@ caf::expected<caf::actor> spawn_pipe_server(caf::actor_system& sys, std::shared_
   std::vector<HANDLE> raw;
   for (auto& p : pipes)
     raw.push_back(p.release());
-  return sys.spawn(pipe_listener_actor, std::move(core), std::move(raw), std::move(opts), std::move(handler));
+  auto local = opts.name;
+  auto a = sys.spawn(pipe_listener_actor, std::move(core), std::move(raw), std::move(opts), std::move(handler));
+  return pipe_listener{a, std::move(local)};
 }
 
 } // namespace iocaf

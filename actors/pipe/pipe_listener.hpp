@@ -2,14 +2,16 @@
 // A named-pipe server: \\.\pipe\NAME served by an io actor that keeps
 // several instances waiting in overlapped ConnectNamedPipe, so a burst of
 // clients never sees "all pipe instances are busy". Every accepted client
-// becomes a pipe connection actor (actors/pipe_connection.hpp) whose handler
-// is the server's handler: it first receives frame_opened from it. A client
+// becomes a pipe connection actor (actors/pipe/pipe_connection.hpp) whose
+// handler is the listener's connection_handler (one actor for all, or a fresh
+// one per connection): it first receives frame_opened from it. A client
 // that opens an instance and leaves before its connect completed costs
 // nothing: the instance is disconnected and waits again at once.
 //
 //   anyone -> listener   close_atom   stop accepting (connections live on)
 //                        stats_atom   request; answers pipe_listener_stats
 #include "actors/pipe/pipe_connection.hpp"
+#include "actors/stream/connection_handler.hpp"
 
 #include <caf/all.hpp>
 
@@ -17,7 +19,7 @@
 
 namespace iocaf {
 
-struct pipe_server_options {
+struct pipe_listener_options {
   std::string name;                 // serves \\.\pipe\<name>
   std::size_t instances = 4;        // instances waiting for clients at any time (>= 1)
   bool current_user_only = true;    // DACL: only the current user (and SYSTEM) may connect
@@ -41,10 +43,16 @@ typename Inspector::result_type inspect(Inspector& f, pipe_listener_stats& x) {
            x.waiting);
 }
 
+struct pipe_listener {
+  caf::actor actor;  // send close_atom (or an exit) to stop accepting
+  std::string local; // the pipe's name, as in frame_opened::local
+};
+
 // Creates the instances (the first with FILE_FLAG_FIRST_PIPE_INSTANCE) in the
-// calling thread and spawns the listener. Fails with errc::in_use when
-// another server already serves the name, errc::win32 for other failures.
-caf::expected<caf::actor> spawn_pipe_server(caf::actor_system& sys, std::shared_ptr<io_core> core,
-                                            pipe_server_options opts, caf::actor handler);
+// calling thread and spawns the listener. Errors: errc::bad_input (no name,
+// no instance, no handler), errc::in_use (another server already serves the
+// name), errc::win32 for other failures.
+caf::expected<pipe_listener> spawn_pipe_listener(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                                 pipe_listener_options opts, connection_handler handler);
 
 } // namespace iocaf

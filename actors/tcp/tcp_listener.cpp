@@ -39,6 +39,7 @@ struct tcp_listener_state {
   owned_operations ops; // after the sockets: destroyed (orphaned) before they close
 
   tcp_listener_options opts;
+  connection_handler handler;
   int family = AF_INET;
   std::shared_ptr<io_core> core;
   std::shared_ptr<spdlog::logger> log;
@@ -128,7 +129,7 @@ void on_accept(self_ptr self, std::size_t i, std::uint32_t error) {
     return;
   }
   st.backoff = std::chrono::milliseconds(0);
-  caf::actor handler = st.opts.make_handler ? st.opts.make_handler() : st.opts.handler;
+  auto handler = st.handler.next();
   if (!handler) {
     ++st.stats.accept_errors;
     st.log->error("listener: no handler for an accepted connection; closing it");
@@ -140,11 +141,12 @@ void on_accept(self_ptr self, std::size_t i, std::uint32_t error) {
 }
 
 caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw, int family,
-                       tcp_listener_options opts) {
+                       tcp_listener_options opts, connection_handler handler) {
   self->state.sock.reset(raw);
   install_cancel_protocol(self, core);
   auto& st = self->state;
   st.opts = std::move(opts);
+  st.handler = std::move(handler);
   st.family = family;
   st.core = core;
   st.log = logger("tcp");
@@ -182,13 +184,13 @@ caf::behavior listener(self_ptr self, std::shared_ptr<io_core> core, SOCKET raw,
 
 } // namespace
 
-caf::expected<tcp_server> spawn_tcp_listener(caf::actor_system& sys, std::shared_ptr<io_core> core,
-                                             tcp_listener_options opts) {
+caf::expected<tcp_listener> spawn_tcp_listener(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                               tcp_listener_options opts, connection_handler handler) {
   auto addr = io::parse_address(opts.address, opts.port);
   if (!addr)
     return make_error(errc::bad_input, "listen: \"" + opts.address + "\" is not a numeric IPv4 or IPv6 address");
-  if (!opts.handler && !opts.make_handler)
-    return make_error(errc::bad_input, "listen: no handler actor and no make_handler");
+  if (!handler)
+    return make_error(errc::bad_input, "listen: no handler actor and no factory");
   auto where = addr->to_string();
   auto sock = io::open_tcp_socket(addr->family());
   if (!sock)
@@ -213,8 +215,8 @@ caf::expected<tcp_server> spawn_tcp_listener(caf::actor_system& sys, std::shared
   if (auto e = core->port.associate(sock->handle()))
     return make_error(errc::win32, "listen on " + where + ": " + e.to_string());
   auto family = addr->family();
-  auto a = sys.spawn(listener, std::move(core), sock->release(), family, std::move(opts));
-  return tcp_server{a, *local};
+  auto a = sys.spawn(listener, std::move(core), sock->release(), family, std::move(opts), std::move(handler));
+  return tcp_listener{a, *local};
 }
 
 } // namespace iocaf

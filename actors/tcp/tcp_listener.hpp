@@ -1,7 +1,8 @@
 #pragma once
 // A TCP listener as an io actor: binds IPv4 or IPv6, keeps `accepts_posted`
 // AcceptEx operations in flight, and turns every accepted socket into a
-// connection actor (actors/tcp_connection.hpp) talking to a handler.
+// connection actor (actors/tcp/tcp_connection.hpp) talking to its handler
+// (the listener's connection_handler: one actor for all, or one per connection).
 //
 // It keeps serving through failed accepts (io::classify_accept_error): a
 // client that reset before its accept completed is counted and the accept
@@ -13,33 +14,31 @@
 // Binding happens in spawn_tcp_listener itself (it never blocks), so a port
 // in use or a bad address is an error value right there, and port 0 reports
 // the port the system picked.
+#include "actors/stream/connection_handler.hpp"
 #include "actors/tcp/tcp_connection.hpp"
 
-#include <functional>
 #include <string>
 
 namespace iocaf {
 
 struct tcp_listener_options {
   std::string address = "127.0.0.1"; // numeric IPv4 or IPv6 ("::1")
-  std::uint16_t port = 0;            // 0: any free port (see tcp_server::local)
+  std::uint16_t port = 0;            // 0: any free port (see tcp_listener::local)
   int backlog = SOMAXCONN;
   std::size_t accepts_posted = 8;    // AcceptEx operations kept in flight
   tcp_connection_options connection;
-  // Each connection's handler: a fresh actor from make_handler if set, else `handler`.
-  caf::actor handler;
-  std::function<caf::actor()> make_handler;
 };
 
-struct tcp_server {
-  caf::actor listener; // send close_atom (or an exit) to stop accepting
-  io::socket_address local;
+struct tcp_listener {
+  caf::actor actor;         // send close_atom (or an exit) to stop accepting
+  io::socket_address local; // the bound address, with the port the system picked for port 0
 };
 
 // Errors: errc::in_use (address already in use), errc::bad_input (not a
-// numeric address, or an address this machine does not have), errc::win32.
-caf::expected<tcp_server> spawn_tcp_listener(caf::actor_system& sys, std::shared_ptr<io_core> core,
-                                             tcp_listener_options opts);
+// numeric address, an address this machine does not have, or no handler),
+// errc::win32.
+caf::expected<tcp_listener> spawn_tcp_listener(caf::actor_system& sys, std::shared_ptr<io_core> core,
+                                               tcp_listener_options opts, connection_handler handler);
 
 // Listener statistics (answer to stats_atom).
 struct tcp_listener_stats {

@@ -165,11 +165,11 @@ result bench_iocaf(const workload& w) {
   auto* rt = new runtime{*sys};
   auto name = "iocaf-bench-" + std::to_string(GetCurrentProcessId()) + "-iocaf";
   auto handler = sys->spawn(iocaf_echo, w.bulk_frames);
-  pipe_server_options o;
+  pipe_listener_options o;
   o.name = name;
   o.connection.max_frame = bulk_size;
   o.connection.max_queued_bytes = 16 * 1024 * 1024;
-  auto srv = spawn_pipe_server(*sys, rt->core(), o, handler);
+  auto srv = spawn_pipe_listener(*sys, rt->core(), o, handler);
   if (!srv) {
     std::fprintf(stderr, "iocaf: %s\n", describe(srv.error()).c_str());
     return {};

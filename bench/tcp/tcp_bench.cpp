@@ -279,8 +279,7 @@ int main(int argc, char** argv) {
     tcp_listener_options opts;
     if (!release_read_buffers)
       opts.connection.release_read_buffer_after = std::chrono::milliseconds(0);
-    opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
-    auto srv = spawn_tcp_listener(sys, rt.core(), opts);
+    auto srv = spawn_tcp_listener(sys, rt.core(), opts, [&sys] { return sys.spawn(tcp_echo, true); });
     if (!srv) {
       std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());
       return false;

@@ -74,6 +74,7 @@ struct client_state {
   std::string nick;
   std::string room;               // the room we are in (to rejoin after a reconnect)
   caf::actor main;
+  caf::actor connector;            // the current connect attempt (its failure is its frame_closed)
   caf::actor connection;
   std::deque<std::string> early;  // typed frames to send once connected (and rejoined)
   bool welcomed = false;          // joined on this connection
@@ -131,7 +132,15 @@ void connect(self_ptr self) {
   opts.name = self->state.opts.pipe;
   opts.timeout = self->state.opts.timeout;
   opts.connection = self->state.opts.connection;
-  connect_pipe(self->system(), self->state.core, opts, caf::actor{self});
+  auto connector = spawn_pipe_connect(self->system(), self->state.core, opts, caf::actor{self});
+  if (!connector) {
+    // A bad name does not get better by waiting.
+    std::fprintf(stderr, "chat_client: cannot connect to \\\\.\\pipe\\%s: %s\n", opts.name.c_str(),
+                 describe(connector.error()).c_str());
+    finish(self, 1);
+    return;
+  }
+  self->state.connector = *connector;
 }
 
 // Retries after a capped exponential delay with jitter, within --wait; false
@@ -264,6 +273,8 @@ caf::behavior chat_client(self_ptr self, client_options opts, std::shared_ptr<io
   st.main = std::move(main);
   st.give_up = std::chrono::steady_clock::now() + opts.wait;
   connect(self);
+  if (st.done)
+    return {};
   return {
     [self](frame_opened& msg) {
       auto& st = self->state;
@@ -279,9 +290,6 @@ caf::behavior chat_client(self_ptr self, client_options opts, std::shared_ptr<io
       if (!st.rejoining)
         flush_early(self);
     },
-    [self](pipe_connect_failed& msg) {
-      on_lost(self, "cannot connect to \\\\.\\pipe\\" + msg.pipe + ": " + describe(msg.reason));
-    },
     [self](frame_received& msg) {
       auto parsed = proto::parse_chat(msg.payload);
       if (!parsed.message)
@@ -291,6 +299,10 @@ caf::behavior chat_client(self_ptr self, client_options opts, std::shared_ptr<io
     },
     [self](frame_closed& msg) {
       auto& st = self->state;
+      if (msg.connection == st.connector) {
+        on_lost(self, "cannot connect to \\\\.\\pipe\\" + st.opts.pipe + ": " + describe(msg.reason));
+        return;
+      }
       if (st.leaving && !msg.reason) {
         finish(self, 0);
         return;

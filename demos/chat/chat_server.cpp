@@ -94,13 +94,13 @@ bool say_goodbye(caf::actor_system& sys, const caf::actor& listener, const caf::
 int serve(program_config& cfg, const server_options& o, const chat_room_options& room_opts) {
   return run_program(cfg, [&](caf::actor_system& sys, runtime& rt) {
     auto room = spawn_chat_room(sys, room_opts);
-    pipe_server_options opts;
+    pipe_listener_options opts;
     opts.name = o.pipe;
     opts.instances = static_cast<std::size_t>(o.instances);
     cfg.apply(opts.connection);
     // A chat client that stops reading is dropped rather than buffered without end.
     opts.connection.when_full = when_full_policy::disconnect;
-    auto listener = spawn_pipe_server(sys, rt.core(), opts, room);
+    auto listener = spawn_pipe_listener(sys, rt.core(), opts, room);
     if (!listener) {
       std::fprintf(stderr, "chat_server: cannot serve \\\\.\\pipe\\%s: %s\n", o.pipe.c_str(),
                    describe(listener.error()).c_str());
@@ -110,7 +110,7 @@ int serve(program_config& cfg, const server_options& o, const chat_room_options&
     chat::print_line("listening \\\\.\\pipe\\" + o.pipe);
     bool goodbye_ok = true;
     stop_options stop;
-    stop.before_shutdown = [&](stop_reason) { goodbye_ok = say_goodbye(sys, *listener, room); };
+    stop.before_shutdown = [&](stop_reason) { goodbye_ok = say_goodbye(sys, listener->actor, room); };
     return run_until_stopped(rt, stop).clean() && goodbye_ok ? 0 : 1;
   });
 }

@@ -31,8 +31,7 @@ int main(int argc, char** argv) {
   // "listening ...\n" exactly, without the text mode's \r.
   _setmode(_fileno(stdout), _O_BINARY);
   return run_program(cfg, [&](caf::actor_system& sys, runtime& rt) {
-    opts.make_handler = [&sys] { return sys.spawn(tcp_echo, true); };
-    auto srv = spawn_tcp_listener(sys, rt.core(), opts);
+    auto srv = spawn_tcp_listener(sys, rt.core(), opts, [&sys] { return sys.spawn(tcp_echo, true); });
     if (!srv) {
       std::fprintf(stderr, "echo_server: %s\n", describe(srv.error()).c_str());
       return 1;

@@ -34,16 +34,18 @@ int run(caf::actor_system& sys, runtime& rt) {
   const std::string name = "iocaf-consumer-" + std::to_string(GetCurrentProcessId());
   const std::string text = "hello from a consumer of the iocaf package";
   auto handler = sys.spawn(echo);
-  pipe_server_options so;
+  pipe_listener_options so;
   so.name = name;
-  auto server = spawn_pipe_server(sys, rt.core(), so, handler);
+  auto server = spawn_pipe_listener(sys, rt.core(), so, handler);
   if (!server)
     return fail("cannot serve " + name + ": " + describe(server.error()));
 
   caf::scoped_actor self{sys};
   pipe_connect_options co;
   co.name = name;
-  connect_pipe(sys, rt.core(), co, caf::actor{self});
+  auto connector = spawn_pipe_connect(sys, rt.core(), co, caf::actor{self});
+  if (!connector)
+    return fail("cannot connect to " + name + ": " + describe(connector.error()));
   std::string got;
   std::string error;
   bool open = true;
@@ -54,11 +56,14 @@ int run(caf::actor_system& sys, runtime& rt) {
         got = std::move(in.payload);
         self->send(in.connection, close_atom::value);
       },
-      [&](const frame_closed&) { open = false; },
-      [&](const pipe_connect_failed& f) { error = "connect failed: " + describe(f.reason); },
+      [&](const frame_closed& c) {
+        open = false;
+        if (c.connection == *connector) // a failed connect is the close of the connector
+          error = "connect failed: " + describe(c.reason);
+      },
       caf::after(std::chrono::seconds(10)) >> [&] { error = "no answer in 10 s"; });
   }
-  self->send(*server, close_atom::value);
+  self->send(server->actor, close_atom::value);
   self->send_exit(handler, caf::exit_reason::user_shutdown);
   if (!error.empty())
     return fail(error);
