@@ -6,6 +6,7 @@
 #include "demos/echo/tcp_echo.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -790,11 +791,11 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
 
 // --- the echo demo (demos/echo/echo_server), run as a child process -----------
 
-// echo_server as a child: stdin and stdout are pipes (their parent ends
+// A demo program (demos/<program>) as a child: stdin and stdout are pipes (their parent ends
 // overlapped), stderr goes nowhere.
-io::result<io::child_process> start_echo_server(std::vector<std::string> args) {
+io::result<io::child_process> start_demo(const char* program, std::vector<std::string> args) {
   io::process_options o;
-  o.program = io::exe_directory() + "..\\demos\\echo\\echo_server.exe";
+  o.program = io::exe_directory() + "..\\demos\\" + program;
   o.args = std::move(args);
   o.err = io::stdio_mode::null;
   return io::start_process(o);
@@ -822,7 +823,7 @@ DWORD wait_exit(const io::child_process& c, DWORD ms) {
 
 TEST(echo_demo, prints_its_port_echoes_and_stops_on_stdin_eof) {
   ASSERT_FALSE(io::winsock_init());
-  auto c = start_echo_server({"--port", "0"});
+  auto c = start_demo("echo\\echo_server.exe", {"--port", "0"});
   ASSERT_TRUE(c) << c.err().to_string();
   auto line = read_line(c->stdout_r.get());
   ASSERT_EQ(line.rfind("listening 127.0.0.1:", 0), 0u) << "got \"" << line << "\"";
@@ -840,11 +841,36 @@ TEST(echo_demo, prints_its_port_echoes_and_stops_on_stdin_eof) {
   EXPECT_EQ(wait_exit(*c, 30000), 0u) << "echo_server did not stop cleanly on stdin EOF";
 }
 
+// docs/handlers.md's example server: a handler per connection, its answer
+// carrying the read credit back.
+TEST(example_server, answers_in_upper_case_and_stops_on_stdin_eof) {
+  ASSERT_FALSE(io::winsock_init());
+  auto c = start_demo("upper\\upper_server.exe", {"--port", "0"});
+  ASSERT_TRUE(c) << c.err().to_string();
+  auto line = read_line(c->stdout_r.get());
+  ASSERT_EQ(line.rfind("listening 127.0.0.1:", 0), 0u) << "got \"" << line << "\"";
+  auto port = static_cast<std::uint16_t>(std::stoi(line.substr(std::strlen("listening 127.0.0.1:"))));
+  {
+    auto s = raw_connect(port);
+    std::string text = "Hello, iocaf: 64 KiB of this. ";
+    while (text.size() < 64 * 1024)
+      text += text;
+    std::string upper = text;
+    for (auto& ch : upper)
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    ASSERT_EQ(send(s.s, text.data(), static_cast<int>(text.size()), 0), static_cast<int>(text.size()));
+    ASSERT_EQ(shutdown(s.s, SD_SEND), 0);
+    EXPECT_EQ(raw_read_until_eof(s.s), upper);
+  }
+  c->stdin_w.reset();
+  EXPECT_EQ(wait_exit(*c, 30000), 0u) << "upper_server did not stop cleanly on stdin EOF";
+}
+
 TEST(echo_demo, bad_flags_exit_2) {
-  auto c = start_echo_server({"--port", "70000"});
+  auto c = start_demo("echo\\echo_server.exe", {"--port", "70000"});
   ASSERT_TRUE(c) << c.err().to_string();
   EXPECT_EQ(wait_exit(*c, 30000), 2u);
-  auto d = start_echo_server({"--frobnicate", "1"});
+  auto d = start_demo("echo\\echo_server.exe", {"--frobnicate", "1"});
   ASSERT_TRUE(d) << d.err().to_string();
   EXPECT_EQ(wait_exit(*d, 30000), 2u);
 }

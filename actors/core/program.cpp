@@ -111,6 +111,7 @@ program_config::program_config(std::string name, std::string summary, bool with_
   max_queued_bytes = so.max_queued_bytes;
   write_batch = so.write_batch;
   read_credit = so.read_credit;
+  release_read_buffer_after = so.release_read_buffer_after;
 }
 
 std::string program_config::default_text(double& v) {
@@ -145,7 +146,10 @@ void program_config::add_runtime_options() {
          "write queue bound of a connection, bytes" + default_text(max_queued_bytes))
     .add(write_batch, "write-batch", "queued sends gathered into one write, bytes" + default_text(write_batch))
     .add(read_credit, "read-credit",
-         "received bytes not yet consumed before reads pause" + default_text(read_credit));
+         "received bytes not yet consumed before reads pause" + default_text(read_credit))
+    .add(release_read_buffer_after, "release-read-buffer-after",
+         "a TCP connection that read nothing this long waits for data without a read buffer, 0: never"
+           + default_text(release_read_buffer_after));
 }
 
 int program_config::usage_error(const std::string& what) const {

@@ -70,7 +70,7 @@ public:
 
   const std::string& name() const { return name_; }
   iocaf::runtime_options runtime_options() const;
-  // Copies the write-queue limits and read credit into a connection's
+  // Copies the write-queue limits, read credit and read-buffer release into a connection's
   // options (iocaf::stream_options or a struct derived from it; a template
   // because the stream layer sits above this one).
   template <class StreamOptions>
@@ -78,6 +78,7 @@ public:
     opts.max_queued_bytes = max_queued_bytes;
     opts.write_batch = write_batch;
     opts.read_credit = read_credit;
+    opts.release_read_buffer_after = std::chrono::duration_cast<std::chrono::milliseconds>(release_read_buffer_after);
   }
 
   // The runtime's settings (defaults as in runtime_options and stream_options).
@@ -88,6 +89,7 @@ public:
   std::size_t max_queued_bytes;
   std::size_t write_batch;
   std::size_t read_credit;
+  caf::timespan release_read_buffer_after;
 
 private:
   void add_runtime_options();
