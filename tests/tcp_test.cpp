@@ -228,6 +228,31 @@ protected:
     return srv ? *srv : tcp_listener{};
   }
 
+  // A listener whose handler is this test, one raw client, and the
+  // connection it was accepted as (null, and a failed test, if none opened).
+  struct raw_session {
+    tcp_listener srv;
+    raw_socket client;
+    caf::actor connection;
+  };
+  raw_session accept_one(caf::scoped_actor& self, const tcp_listener_options& opts, DWORD timeouts_ms = 30000) {
+    raw_session out;
+    out.srv = listen(caf::actor{self}, opts);
+    out.client = raw_connect(out.srv.local.port());
+    set_timeouts(out.client.s, timeouts_ms);
+    if (auto opened = test::receive_one<stream_opened>(self))
+      out.connection = opened->connection;
+    return out;
+  }
+
+  // A connection's stream_stats (a failed test and zeros if it does not answer).
+  stream_stats connection_stats(caf::scoped_actor& self, const caf::actor& connection) {
+    stream_stats st;
+    self->request(connection, test::timeout, stats_atom::value)
+      .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    return st;
+  }
+
   // Stops an actor and waits for its DOWN; returns the broker's in-flight count then.
   std::int64_t stop_and_wait(caf::scoped_actor& self, const caf::actor& a) {
     self->monitor(a);
@@ -455,9 +480,7 @@ TEST_F(tcp, peer_reset_in_the_middle_of_a_write) {
   // Wait until the connection's writer is stuck (queue no longer shrinking).
   std::uint64_t queued = 0;
   for (int i = 0; i < 50; ++i) {
-    self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const stream_stats& s) { queued = s.queued_bytes; },
-               [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    queued = connection_stats(self, opened->connection).queued_bytes;
     if (queued > 0 && queued < (32u << 20))
       break;
     self->receive(caf::after(20ms) >> [] {});
@@ -480,11 +503,10 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   tcp_listener_options opts;
   opts.connection.read_credit = 64 * 1024;
   opts.connection.read_size = 16 * 1024;
-  auto srv = listen(caf::actor{self}, opts);
-  auto c = raw_connect(srv.local.port());
-  set_timeouts(c.s, 5000);
-  auto opened = test::receive_one<stream_opened>(self);
-  ASSERT_TRUE(opened);
+  auto session = accept_one(self, opts, 5000);
+  ASSERT_TRUE(session.connection);
+  auto& c = session.client;
+  auto& srv = session.srv;
   // The peer pushes 16 MiB; the handler (this test) consumes nothing.
   std::atomic<std::size_t> pushed{0};
   std::thread writer([&] {
@@ -502,8 +524,7 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   for (int i = 0; i < 100; ++i) {
     self->receive([&](const stream_received& m) { delivered += m.data.size(); },
                   caf::after(50ms) >> [] {});
-    self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    st = connection_stats(self, session.connection);
     if (!st.reading && delivered >= opts.connection.read_credit)
       break;
   }
@@ -512,12 +533,12 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
   EXPECT_LE(st.max_unconsumed_seen, opts.connection.read_credit);
   EXPECT_LT(delivered, 16u << 20);
   // Handing the credit back resumes reading.
-  self->send(opened->connection, stream_consumed{delivered});
+  self->send(session.connection, stream_consumed{delivered});
   bool more = false;
   self->receive([&](const stream_received& m) { more = !m.data.empty(); },
                 caf::after(test::timeout) >> [] { ADD_FAILURE() << "reading did not resume"; });
   EXPECT_TRUE(more);
-  self->send(opened->connection, stream_close{true});
+  self->send(session.connection, stream_close{true});
   writer.join();
   for (bool closed = false; !closed;)
     self->receive([&](const stream_closed& m) {
@@ -536,10 +557,10 @@ TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.connection.release_read_buffer_after = std::chrono::milliseconds(20);
-  auto srv = listen(caf::actor{self}, opts);
-  auto c = raw_connect(srv.local.port());
-  auto opened = test::receive_one<stream_opened>(self);
-  ASSERT_TRUE(opened);
+  auto session = accept_one(self, opts);
+  ASSERT_TRUE(session.connection);
+  auto& c = session.client;
+  auto& srv = session.srv;
   std::string ping(64, 'p');
   ASSERT_EQ(send(c.s, ping.data(), static_cast<int>(ping.size()), 0), static_cast<int>(ping.size()));
   std::string got;
@@ -547,20 +568,19 @@ TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its
     auto r = test::receive_one<stream_received>(self);
     ASSERT_TRUE(r);
     got += r->data;
-    self->send(opened->connection, stream_send{r->data, r->data.size()});
+    self->send(session.connection, stream_send{r->data, r->data.size()});
   }
   EXPECT_EQ(raw_read_exactly(c.s, ping.size()), ping);
   // Released after 20 ms without data; asked until then, within the timeout.
   stream_stats st;
   auto until = std::chrono::steady_clock::now() + test::timeout;
   do {
-    self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    st = connection_stats(self, session.connection);
   } while (st.buffer_bytes > 2 * ping.size() + 64 && std::chrono::steady_clock::now() < until);
   EXPECT_TRUE(st.reading);
   EXPECT_LE(st.buffer_bytes, 2 * ping.size() + 64) << "read size " << opts.connection.read_size << ", write batch "
                                                     << opts.connection.write_batch;
-  self->send(opened->connection, stream_close{true});
+  self->send(session.connection, stream_close{true});
   ASSERT_TRUE(test::receive_one<stream_closed>(self));
   EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
@@ -572,11 +592,10 @@ TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {
   tcp_listener_options opts;
   opts.connection.read_credit = 16 * 1024;
   opts.connection.read_size = 16 * 1024;
-  auto srv = listen(caf::actor{self}, opts);
-  auto c = raw_connect(srv.local.port());
-  set_timeouts(c.s, 5000);
-  auto opened = test::receive_one<stream_opened>(self);
-  ASSERT_TRUE(opened);
+  auto session = accept_one(self, opts, 5000);
+  ASSERT_TRUE(session.connection);
+  auto& c = session.client;
+  auto& srv = session.srv;
   std::string block(opts.connection.read_credit, 'c');
   ASSERT_EQ(send(c.s, block.data(), static_cast<int>(block.size()), 0), static_cast<int>(block.size()));
   std::size_t delivered = 0;
@@ -587,17 +606,16 @@ TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {
   }
   ASSERT_EQ(delivered, block.size());
   stream_stats st;
-  self->request(opened->connection, test::timeout, stats_atom::value)
-    .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+  st = connection_stats(self, session.connection);
   ASSERT_FALSE(st.reading) << "the spent credit did not pause reading";
   ASSERT_EQ(send(c.s, "x", 1, 0), 1);
   // One message: the answer and the credit.
-  self->send(opened->connection, stream_send{"ok", delivered});
+  self->send(session.connection, stream_send{"ok", delivered});
   EXPECT_EQ(raw_read_exactly(c.s, 2), "ok");
   auto more = test::receive_one<stream_received>(self);
   ASSERT_TRUE(more) << "reading did not resume after the credit came back with a send";
   EXPECT_EQ(more->data, "x");
-  self->send(opened->connection, stream_close{true});
+  self->send(session.connection, stream_close{true});
   ASSERT_TRUE(test::receive_one<stream_closed>(self));
   EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
@@ -616,9 +634,7 @@ TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
   bool refused = false;
   for (int i = 0; i < 2000 && !refused; ++i) {
     self->send(opened->connection, stream_send{chunk});
-    self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const stream_stats& s) { EXPECT_LE(s.queued_bytes, opts.connection.max_queued_bytes); },
-               [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    EXPECT_LE(connection_stats(self, opened->connection).queued_bytes, opts.connection.max_queued_bytes);
     self->receive([&](const stream_send_refused& r) {
                     refused = true;
                     EXPECT_LE(r.queued + r.bytes, opts.connection.max_queued_bytes + r.bytes);
@@ -686,8 +702,7 @@ TEST_F(tcp, stopped_with_accepts_reads_and_writes_pending_goes_down_after_every_
     self->send(opened->connection, stream_send{chunk});
   stream_stats st;
   for (int i = 0; i < 50; ++i) {
-    self->request(opened->connection, test::timeout, stats_atom::value)
-      .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    st = connection_stats(self, opened->connection);
     if (st.queued_bytes > 0 && st.queued_bytes < (32u << 20))
       break;
     self->receive(caf::after(20ms) >> [] {});
