@@ -63,9 +63,13 @@ double seconds_since(clock_type::time_point t) {
 
 // --- memory --------------------------------------------------------------------
 
+// GetProcessMemoryInfo's counters (Wine 8 fills them from the host's
+// /proc/self/status; PrivateUsage it leaves 0) and the host's own view.
 struct memory_sample {
-  double private_kib = 0; // PrivateUsage (GetProcessMemoryInfo)
-  double host_rss_kib = -1; // VmRSS of this process as the host sees it; < 0: not found
+  double private_kib = 0;     // PrivateUsage
+  double pagefile_kib = 0;    // PagefileUsage
+  double working_set_kib = 0; // WorkingSetSize
+  double host_rss_kib = -1;   // VmRSS of this process as the host sees it; < 0: not found
 };
 
 // Under Wine the process is a host process too: find its /proc entry through
@@ -110,7 +114,8 @@ io::result<memory_sample> sample_memory(unsigned pid) {
   pmc.cb = sizeof(pmc);
   if (!GetProcessMemoryInfo(GetCurrentProcess(), reinterpret_cast<PROCESS_MEMORY_COUNTERS*>(&pmc), sizeof(pmc)))
     return io::last_error("GetProcessMemoryInfo");
-  return memory_sample{pmc.PrivateUsage / 1024.0, host_rss_kib(pid)};
+  return memory_sample{pmc.PrivateUsage / 1024.0, pmc.PagefileUsage / 1024.0, pmc.WorkingSetSize / 1024.0,
+                       host_rss_kib(pid)};
 }
 
 // Waits at least min_idle (so iocaf's idle connections gave their read
@@ -124,7 +129,7 @@ io::result<memory_sample> idle_memory(unsigned pid, std::chrono::milliseconds mi
     auto now = sample_memory(pid);
     if (!now)
       return now;
-    bool stable = std::abs(now->private_kib - last->private_kib) < 0.01 * last->private_kib;
+    bool stable = std::abs(now->working_set_kib - last->working_set_kib) < 0.01 * last->working_set_kib;
     last = now;
     if (stable)
       break;
@@ -422,7 +427,11 @@ row measure(const std::string& server, Client& client, std::size_t n, const run_
   r.pass_s = seconds_since(start);
   r.held = client.held();
   r.failure = fail.what();
+  std::fprintf(stderr, "  %-12s pass %.2f s%s%s\n", server.c_str(), r.pass_s, r.failure.empty() ? "" : ", failed: ",
+               r.failure.c_str());
+  start = clock_type::now();
   client.close_all();
+  std::fprintf(stderr, "  %-12s client closed in %.2f s\n", server.c_str(), seconds_since(start));
   return r;
 }
 
@@ -457,7 +466,9 @@ row run_iocaf_tcp(std::size_t n, const run_settings& s) {
   tcp_client client{srv->local.port(), n};
   auto r = measure("iocaf TCP", client, n, s);
   report_listener<tcp_listener_stats>(sys, srv->actor, "iocaf TCP");
+  auto stop_start = clock_type::now();
   auto report = rt.shutdown();
+  std::fprintf(stderr, "  iocaf TCP    runtime shutdown %.2f s\n", seconds_since(stop_start));
   if (report.actors_killed > 0 || report.leaked > 0)
     std::fprintf(stderr, "  iocaf TCP shutdown: %zu actors killed, %llu operations leaked\n", report.actors_killed,
                  static_cast<unsigned long long>(report.leaked));
@@ -566,20 +577,26 @@ void print_table(const std::vector<row>& rows, const run_settings& s) {
       asio_pass = r.pass_s;
   std::printf("scale: %d client threads, idle at least %lld ms before the memory sample, host pid %u%s\n",
               s.threads, static_cast<long long>(s.min_idle.count()), s.pid, s.pid ? "" : " (not found: no VmRSS)");
-  std::printf("%-12s %7s %13s %15s %15s %10s %12s\n", "server", "held", "accept+echo s", "KiB/conn priv",
-              "KiB/conn VmRSS", "pass s", "pass vs Asio");
+  std::printf("%-12s %6s %11s %9s %9s %9s %9s %8s %9s\n", "server", "held", "accept+echo", "KiB/c prv",
+              "KiB/c pgf", "KiB/c WS", "KiB/c RSS", "pass s", "pass/Asio");
   for (auto& r : rows) {
     bool tcp = r.server.find("TCP") != std::string::npos;
-    std::printf("%-12s %7zu %13.2f %15.1f %15.1f %10.2f", r.server.c_str(), r.held, r.accept_echo_s,
-                r.kib_per_conn(&memory_sample::private_kib), r.kib_per_conn(&memory_sample::host_rss_kib), r.pass_s);
+    std::printf("%-12s %6zu %10.2fs %9.1f %9.1f %9.1f %9.1f %8.2f", r.server.c_str(), r.held, r.accept_echo_s,
+                r.kib_per_conn(&memory_sample::private_kib), r.kib_per_conn(&memory_sample::pagefile_kib),
+                r.kib_per_conn(&memory_sample::working_set_kib), r.kib_per_conn(&memory_sample::host_rss_kib),
+                r.pass_s);
     if (tcp && asio_pass > 0 && r.failure.empty())
-      std::printf(" %11.2fx\n", r.pass_s / asio_pass);
+      std::printf(" %8.2fx\n", r.pass_s / asio_pass);
     else
-      std::printf(" %12s\n", "-");
+      std::printf(" %9s\n", "-");
   }
+  std::printf("(KiB/c: idle minus before, per connection held; prv PrivateUsage, pgf PagefileUsage, WS\n"
+              " WorkingSetSize from GetProcessMemoryInfo; RSS the host's VmRSS of this process)\n");
   for (auto& r : rows)
-    std::printf("  %-12s memory before %.0f KiB priv / %.0f KiB VmRSS, idle %.0f / %.0f KiB\n", r.server.c_str(),
-                r.before.private_kib, r.before.host_rss_kib, r.idle.private_kib, r.idle.host_rss_kib);
+    std::printf("  %-12s KiB before: prv %.0f pgf %.0f WS %.0f RSS %.0f; idle: prv %.0f pgf %.0f WS %.0f RSS %.0f\n",
+                r.server.c_str(), r.before.private_kib, r.before.pagefile_kib, r.before.working_set_kib,
+                r.before.host_rss_kib, r.idle.private_kib, r.idle.pagefile_kib, r.idle.working_set_kib,
+                r.idle.host_rss_kib);
   for (auto& r : rows)
     if (!r.failure.empty())
       std::printf("FAILED %s (%zu of %zu held): %s\n", r.server.c_str(), r.held, r.wanted, r.failure.c_str());
@@ -615,12 +632,16 @@ int main(int argc, char** argv) {
   }
   s.pid = host_pid();
   std::vector<row> rows;
-  if (only == "all" || only == "iocaf-tcp")
-    rows.push_back(run_iocaf_tcp(tcp_n, s));
-  if (only == "all" || only == "asio-tcp")
-    rows.push_back(run_asio_tcp(tcp_n, s));
-  if (only == "all" || only == "pipes")
-    rows.push_back(run_iocaf_pipes(pipe_m, s));
+  auto run = [&](const char* name, const std::function<row()>& body) {
+    if (only != "all" && only != name)
+      return;
+    auto start = clock_type::now();
+    rows.push_back(body());
+    std::fprintf(stderr, "  %s: %.1f s in all (setup and teardown included)\n", name, seconds_since(start));
+  };
+  run("iocaf-tcp", [&] { return run_iocaf_tcp(tcp_n, s); });
+  run("asio-tcp", [&] { return run_asio_tcp(tcp_n, s); });
+  run("pipes", [&] { return run_iocaf_pipes(pipe_m, s); });
   print_table(rows, s);
   std::fflush(stdout);
   for (auto& r : rows)
