@@ -109,6 +109,23 @@ double host_rss_kib(unsigned pid) {
   return -1;
 }
 
+// The host's open-file limit of this process ("Max open files" soft/hard):
+// every socket is a host file descriptor, in wineserver and here.
+std::string host_file_limit(unsigned pid) {
+  if (pid == 0)
+    return "unknown";
+  std::ifstream in("Z:\\proc\\" + std::to_string(pid) + "\\limits");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream fields(line.substr(14));
+      std::string soft, hard;
+      fields >> soft >> hard;
+      return soft + "/" + hard;
+    }
+  return "unknown";
+}
+
 io::result<memory_sample> sample_memory(unsigned pid) {
   PROCESS_MEMORY_COUNTERS_EX pmc{};
   pmc.cb = sizeof(pmc);
@@ -142,7 +159,8 @@ io::result<memory_sample> idle_memory(unsigned pid, std::chrono::milliseconds mi
 struct row {
   std::string server;
   std::size_t wanted = 0;
-  std::size_t held = 0;       // connections open and echoed when the run ended
+  std::size_t held = 0;       // connections that echoed their first message
+  std::size_t accepted = 0;   // connections the server accepted (its own count)
   double accept_echo_s = 0;
   memory_sample before, idle;
   double pass_s = 0;
@@ -181,14 +199,14 @@ private:
   std::atomic<bool> failed_{false};
 };
 
-std::string wsa_failure(const char* call, std::size_t index, std::size_t held) {
+std::string wsa_failure(const char* call, std::size_t index, std::size_t connected) {
   return io::error{call, static_cast<unsigned long>(WSAGetLastError())}.to_string() + " at connection "
-         + std::to_string(index) + " (" + std::to_string(held) + " held)";
+         + std::to_string(index) + " (" + std::to_string(connected) + " connected)";
 }
 
-std::string win32_failure(const char* call, unsigned long code, std::size_t index, std::size_t held) {
-  return io::error{call, code}.to_string() + " at client " + std::to_string(index) + " (" + std::to_string(held)
-         + " held)";
+std::string win32_failure(const char* call, unsigned long code, std::size_t index, std::size_t connected) {
+  return io::error{call, code}.to_string() + " at client " + std::to_string(index) + " ("
+         + std::to_string(connected) + " connected)";
 }
 
 // Runs body(i) for i in [0, n) on `threads` threads, each taking a contiguous slice.
@@ -217,7 +235,8 @@ public:
       for (std::size_t i = from; i < to && !fail.failed(); ++i)
         open_one(i, fail);
       for (std::size_t i = from; i < to && !fail.failed(); ++i)
-        check_echo(i, tag(i, 8), fail);
+        if (check_echo(i, tag(i, 8), fail))
+          ++echoed_;
     });
   }
 
@@ -231,7 +250,7 @@ public:
     }
   }
 
-  std::size_t held() const { return held_; }
+  std::size_t held() const { return echoed_; }
 
   // Abortive close: no TIME_WAIT left to eat the next run's ports.
   void close_all() {
@@ -269,23 +288,30 @@ private:
       return fail.set(wsa_failure("send", i, held_));
   }
 
-  void check_echo(std::size_t i, const std::string& want, first_failure& fail) {
+  bool check_echo(std::size_t i, const std::string& want, first_failure& fail) {
     std::string got(want.size(), '\0');
     for (std::size_t have = 0; have < got.size();) {
       int n = recv(socks_[i], &got[have], int(got.size() - have), 0);
-      if (n == 0)
-        return fail.set("recv: the server closed connection " + std::to_string(i) + " before its echo");
-      if (n < 0)
-        return fail.set(wsa_failure("recv", i, held_));
+      if (n == 0) {
+        fail.set("recv: the server closed connection " + std::to_string(i) + " before its echo ("
+                 + std::to_string(held_) + " connected)");
+        return false;
+      }
+      if (n < 0) {
+        fail.set(wsa_failure("recv", i, held_));
+        return false;
+      }
       have += std::size_t(n);
     }
     if (got != want)
       fail.set("connection " + std::to_string(i) + " got bytes back that it did not send");
+    return got == want;
   }
 
   sockaddr_in addr_{};
   std::vector<SOCKET> socks_;
-  std::atomic<std::size_t> held_{0};
+  std::atomic<std::size_t> held_{0}; // connected
+  std::atomic<std::size_t> echoed_{0};
 };
 
 // --- pipe client -------------------------------------------------------------------
@@ -327,7 +353,8 @@ public:
       for (std::size_t i = from; i < to && !fail.failed(); ++i)
         open_one(i, ev.get(), fail);
       for (std::size_t i = from; i < to && !fail.failed(); ++i)
-        check_echo(i, ping(i), ev.get(), fail);
+        if (check_echo(i, ping(i), ev.get(), fail))
+          ++echoed_;
     });
   }
 
@@ -343,7 +370,7 @@ public:
     }
   }
 
-  std::size_t held() const { return held_; }
+  std::size_t held() const { return echoed_; }
   void close_all() { pipes_.clear(); }
 
 private:
@@ -376,17 +403,21 @@ private:
       fail.set(win32_failure("WriteFile", code, i, held_));
   }
 
-  void check_echo(std::size_t i, const std::string& want, HANDLE ev, first_failure& fail) {
+  bool check_echo(std::size_t i, const std::string& want, HANDLE ev, first_failure& fail) {
     std::string got(want.size(), '\0');
-    if (auto code = pipe_io(pipes_[i].get(), false, &got[0], got.size(), ev))
-      return fail.set(win32_failure("ReadFile", code, i, held_));
+    if (auto code = pipe_io(pipes_[i].get(), false, &got[0], got.size(), ev)) {
+      fail.set(win32_failure("ReadFile", code, i, held_));
+      return false;
+    }
     if (got != want)
       fail.set("pipe client " + std::to_string(i) + " got bytes back that it did not send");
+    return got == want;
   }
 
   std::wstring path_;
   std::vector<io::unique_handle> pipes_;
-  std::atomic<std::size_t> held_{0};
+  std::atomic<std::size_t> held_{0}; // opened
+  std::atomic<std::size_t> echoed_{0};
 };
 
 // --- one measured run: the same steps for every server -------------------------------
@@ -459,12 +490,17 @@ row run_iocaf_tcp(std::size_t n, const run_settings& s) {
   configure(cfg);
   caf::actor_system sys{cfg};
   runtime rt{sys};
-  auto srv = spawn_tcp_listener(sys, rt.core(), {}, [&sys] { return sys.spawn(tcp_echo, true); });
+  std::atomic<std::size_t> accepted{0};
+  auto srv = spawn_tcp_listener(sys, rt.core(), {}, [&sys, &accepted] {
+    ++accepted;
+    return sys.spawn(tcp_echo, true);
+  });
   if (!srv) {
     return failed("iocaf TCP", n, "spawn_tcp_listener: " + describe(srv.error()));
   }
   tcp_client client{srv->local.port(), n};
   auto r = measure("iocaf TCP", client, n, s);
+  r.accepted = accepted;
   report_listener<tcp_listener_stats>(sys, srv->actor, "iocaf TCP");
   auto stop_start = clock_type::now();
   auto report = rt.shutdown();
@@ -523,6 +559,7 @@ private:
         return;
       }
       s.set_option(asio::ip::tcp::no_delay(true));
+      ++accepted;
       std::make_shared<asio_session>(std::move(s))->read();
       accept();
     });
@@ -532,6 +569,9 @@ private:
   std::thread thread_;
   std::mutex mutex_;
   std::string accept_error_;
+
+public:
+  std::atomic<std::size_t> accepted{0};
 };
 
 row run_asio_tcp(std::size_t n, const run_settings& s) {
@@ -545,6 +585,7 @@ row run_asio_tcp(std::size_t n, const run_settings& s) {
   tcp_client client{port, n};
   auto r = measure("Asio TCP", client, n, s);
   as.stop();
+  r.accepted = as.accepted;
   if (auto e = as.accept_error(); !e.empty())
     r.failure += (r.failure.empty() ? "" : "; server: ") + e;
   return r;
@@ -563,6 +604,7 @@ row run_iocaf_pipes(std::size_t m, const run_settings& s) {
   }
   pipe_client client{o.name, m};
   auto r = measure("iocaf pipes", client, m, s);
+  r.accepted = r.held; // the listener's own count is in its stats line
   report_listener<pipe_listener_stats>(sys, srv->actor, "iocaf pipes");
   rt.shutdown();
   return r;
@@ -575,23 +617,30 @@ void print_table(const std::vector<row>& rows, const run_settings& s) {
   for (auto& r : rows)
     if (r.server == "Asio TCP" && r.failure.empty())
       asio_pass = r.pass_s;
-  std::printf("scale: %d client threads, idle at least %lld ms before the memory sample, host pid %u%s\n",
-              s.threads, static_cast<long long>(s.min_idle.count()), s.pid, s.pid ? "" : " (not found: no VmRSS)");
-  std::printf("%-12s %6s %11s %9s %9s %9s %9s %8s %9s\n", "server", "held", "accept+echo", "KiB/c prv",
-              "KiB/c pgf", "KiB/c WS", "KiB/c RSS", "pass s", "pass/Asio");
+  std::printf("scale: %d client threads, idle at least %lld ms before the memory sample, host pid %u%s, host\n"
+              "open-file limit (soft/hard) %s\n",
+              s.threads, static_cast<long long>(s.min_idle.count()), s.pid, s.pid ? "" : " (not found: no VmRSS)",
+              host_file_limit(s.pid).c_str());
+  std::printf("%-12s %6s %6s %11s %9s %9s %9s %9s %8s %9s\n", "server", "held", "accept", "accept+echo",
+              "KiB/c prv", "KiB/c pgf", "KiB/c WS", "KiB/c RSS", "pass s", "pass/Asio");
   for (auto& r : rows) {
     bool tcp = r.server.find("TCP") != std::string::npos;
-    std::printf("%-12s %6zu %10.2fs %9.1f %9.1f %9.1f %9.1f %8.2f", r.server.c_str(), r.held, r.accept_echo_s,
-                r.kib_per_conn(&memory_sample::private_kib), r.kib_per_conn(&memory_sample::pagefile_kib),
-                r.kib_per_conn(&memory_sample::working_set_kib), r.kib_per_conn(&memory_sample::host_rss_kib),
-                r.pass_s);
-    if (tcp && asio_pass > 0 && r.failure.empty())
+    std::printf("%-12s %6zu %6zu %10.2fs", r.server.c_str(), r.held, r.accepted, r.accept_echo_s);
+    if (!r.failure.empty()) {
+      std::printf(" %9s %9s %9s %9s %8s %9s\n", "-", "-", "-", "-", "-", "-");
+      continue;
+    }
+    std::printf(" %9.1f %9.1f %9.1f %9.1f %8.2f", r.kib_per_conn(&memory_sample::private_kib),
+                r.kib_per_conn(&memory_sample::pagefile_kib), r.kib_per_conn(&memory_sample::working_set_kib),
+                r.kib_per_conn(&memory_sample::host_rss_kib), r.pass_s);
+    if (tcp && asio_pass > 0)
       std::printf(" %8.2fx\n", r.pass_s / asio_pass);
     else
       std::printf(" %9s\n", "-");
   }
-  std::printf("(KiB/c: idle minus before, per connection held; prv PrivateUsage, pgf PagefileUsage, WS\n"
-              " WorkingSetSize from GetProcessMemoryInfo; RSS the host's VmRSS of this process)\n");
+  std::printf("(held: echoed their first message; accept: the server's count; KiB/c: idle minus before, per\n"
+              " connection held; prv PrivateUsage, pgf PagefileUsage, WS WorkingSetSize from GetProcessMemoryInfo;\n"
+              " RSS the host's VmRSS of this process)\n");
   for (auto& r : rows)
     std::printf("  %-12s KiB before: prv %.0f pgf %.0f WS %.0f RSS %.0f; idle: prv %.0f pgf %.0f WS %.0f RSS %.0f\n",
                 r.server.c_str(), r.before.private_kib, r.before.pagefile_kib, r.before.working_set_kib,
