@@ -513,11 +513,14 @@ row run_iocaf_tcp(std::size_t n, const run_settings& s) {
   return r;
 }
 
-class asio_session : public std::enable_shared_from_this<asio_session> {
+// Buffer: 64 KiB as bench/tcp's Asio peer; 64 B for the floor (what a
+// connection costs Wine and the client without a server-side buffer).
+template <std::size_t Buffer>
+class asio_session : public std::enable_shared_from_this<asio_session<Buffer>> {
 public:
   explicit asio_session(asio::ip::tcp::socket s) : socket_(std::move(s)) {}
   void read() {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     socket_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, std::size_t n) {
       if (!ec)
         asio::async_write(socket_, asio::buffer(buf_, n), [this, self](std::error_code e, std::size_t) {
@@ -529,9 +532,10 @@ public:
 
 private:
   asio::ip::tcp::socket socket_;
-  std::array<char, 64 * 1024> buf_;
+  std::array<char, Buffer> buf_;
 };
 
+template <std::size_t Buffer>
 class asio_server {
 public:
   std::uint16_t start() {
@@ -562,7 +566,7 @@ private:
       }
       s.set_option(asio::ip::tcp::no_delay(true));
       ++accepted;
-      std::make_shared<asio_session>(std::move(s))->read();
+      std::make_shared<asio_session<Buffer>>(std::move(s))->read();
       accept();
     });
   }
@@ -576,16 +580,17 @@ public:
   std::atomic<std::size_t> accepted{0};
 };
 
-row run_asio_tcp(std::size_t n, const run_settings& s) {
-  asio_server as;
+template <std::size_t Buffer>
+row run_asio_tcp(const std::string& name, std::size_t n, const run_settings& s) {
+  asio_server<Buffer> as;
   std::uint16_t port = 0;
   try {
     port = as.start();
   } catch (const std::system_error& e) {
-    return failed("Asio TCP", n, io::error{"asio start", static_cast<unsigned long>(e.code().value())}.to_string());
+    return failed(name, n, io::error{"asio start", static_cast<unsigned long>(e.code().value())}.to_string());
   }
   tcp_client client{port, n};
-  auto r = measure("Asio TCP", client, n, s);
+  auto r = measure(name, client, n, s);
   as.stop();
   r.accepted = as.accepted;
   if (auto e = as.accept_error(); !e.empty())
@@ -675,13 +680,16 @@ int main(int argc, char** argv) {
     .option(pipe_m, "pipe-clients", "named-pipe clients held at once")
     .option(s.threads, "client-threads", "client threads opening connections, 1..64")
     .option(idle_ms, "idle-ms", "least idle time before the memory sample (iocaf releases read buffers after 1 s)")
-    .option(only, "only", "all, iocaf-tcp, asio-tcp or pipes: one server only");
+    .option(only, "only",
+            "all, iocaf-tcp, asio-tcp or pipes: one server only; asio-floor (not in all): Asio with a 64 B\n"
+            "buffer per connection, the memory floor of a connection here");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (tcp_n < 1 || pipe_m < 1 || s.threads < 1 || s.threads > 64)
     return cfg.usage_error("--tcp-connections and --pipe-clients must be >= 1, --client-threads 1..64");
-  if (only != "all" && only != "iocaf-tcp" && only != "asio-tcp" && only != "pipes")
-    return cfg.usage_error("bad value '" + only + "' for --only (expected: all, iocaf-tcp, asio-tcp or pipes)");
+  if (only != "all" && only != "iocaf-tcp" && only != "asio-tcp" && only != "pipes" && only != "asio-floor")
+    return cfg.usage_error("bad value '" + only
+                           + "' for --only (expected: all, iocaf-tcp, asio-tcp, pipes or asio-floor)");
   s.min_idle = std::chrono::milliseconds(idle_ms);
   if (auto e = io::winsock_init()) {
     std::fprintf(stderr, "iocaf_scale_bench: %s\n", e.to_string().c_str());
@@ -697,8 +705,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "  %s: %.1f s in all (setup and teardown included)\n", name, seconds_since(start));
   };
   run("iocaf-tcp", [&] { return run_iocaf_tcp(tcp_n, s); });
-  run("asio-tcp", [&] { return run_asio_tcp(tcp_n, s); });
+  run("asio-tcp", [&] { return run_asio_tcp<64 * 1024>("Asio TCP", tcp_n, s); });
   run("pipes", [&] { return run_iocaf_pipes(pipe_m, s); });
+  if (only == "asio-floor")
+    run("asio-floor", [&] { return run_asio_tcp<64>("Asio 64 B", tcp_n, s); });
   print_table(rows, s);
   std::fflush(stdout);
   for (auto& r : rows)
