@@ -428,6 +428,7 @@ struct run_settings {
   int threads = 8;
   std::chrono::milliseconds min_idle{3000};
   unsigned pid = 0;
+  bool keep_read_buffers = false; // iocaf TCP: never release the read buffer of an idle connection
 };
 
 // Client: open_and_echo(threads, fail), pass(fail), held(), close_all().
@@ -493,7 +494,10 @@ row run_iocaf_tcp(std::size_t n, const run_settings& s) {
   caf::actor_system sys{cfg};
   runtime rt{sys};
   std::atomic<std::size_t> accepted{0};
-  auto srv = spawn_tcp_listener(sys, rt.core(), {}, [&sys, &accepted] {
+  tcp_listener_options opts;
+  if (s.keep_read_buffers)
+    opts.connection.release_read_buffer_after = std::chrono::milliseconds(0);
+  auto srv = spawn_tcp_listener(sys, rt.core(), opts, [&sys, &accepted] {
     ++accepted;
     return sys.spawn(tcp_echo, true);
   });
@@ -680,6 +684,8 @@ int main(int argc, char** argv) {
     .option(pipe_m, "pipe-clients", "named-pipe clients held at once")
     .option(s.threads, "client-threads", "client threads opening connections, 1..64")
     .option(idle_ms, "idle-ms", "least idle time before the memory sample (iocaf releases read buffers after 1 s)")
+    .option(s.keep_read_buffers, "keep-read-buffers",
+            "iocaf TCP: keep every connection's read buffer (release_read_buffer_after 0)")
     .option(only, "only",
             "all, iocaf-tcp, asio-tcp or pipes: one server only; asio-floor (not in all): Asio with a 64 B\n"
             "buffer per connection, the memory floor of a connection here");
