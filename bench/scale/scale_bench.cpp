@@ -9,9 +9,11 @@
 //   accept+echo  open all, each sends one small message, each gets it back (checked)
 //   memory       the process's memory before the client connected and after
 //                all are held and idle (at least --idle-ms, then until two
-//                samples agree), divided by N: PrivateUsage
-//                (GetProcessMemoryInfo) and, read through Wine's Z: drive,
-//                the host's VmRSS of this process (/proc/<pid>/status)
+//                samples agree), divided by N: GetProcessMemoryInfo's
+//                PrivateUsage, PagefileUsage and WorkingSetSize (Wine 8 takes
+//                them from the host's /proc/self/status and leaves
+//                PrivateUsage 0) and, read through Wine's Z: drive, the
+//                host's VmRSS of this process (/proc/<pid>/status)
 //   pass         one socket after the other: 64 B out, its echo back (checked)
 // Client and server share the process: the memory figures include the
 // client's share (its socket or pipe handle), the same for every server.
@@ -19,6 +21,8 @@
 // memory figure is exact: --only runs one server, for the others' figures.
 // A failure (a limit of Wine or the machine included) prints the count held
 // and the Win32/WSA code and ends with status 1: limits are not hidden.
+// (Every socket is a host file descriptor in wineserver, both ends of each
+// connection here: with 20000 open files at most, about 9,770 connections.)
 #include "actors/core/program.hpp"
 #include "actors/core/runtime.hpp"
 #include "actors/pipe/pipe_listener.hpp"
@@ -687,7 +691,7 @@ int main(int argc, char** argv) {
     .option(s.keep_read_buffers, "keep-read-buffers",
             "iocaf TCP: keep every connection's read buffer (release_read_buffer_after 0)")
     .option(only, "only",
-            "all, iocaf-tcp, asio-tcp or pipes: one server only; asio-floor (not in all): Asio with a 64 B\n"
+            "all, iocaf-tcp, asio-tcp or pipes: one server only; asio-floor (not in all): Asio with a 64 B "
             "buffer per connection, the memory floor of a connection here");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
