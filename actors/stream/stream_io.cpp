@@ -3,6 +3,7 @@
 #include "actors/stream/stream_state.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace iocaf::stream_detail {
 
@@ -158,6 +159,9 @@ void on_release_read_buffer_timer(self_ptr self) {
 static void take_available(self_ptr self) {
   auto& st = self->state;
   auto& t = *st.transport;
+  // Read into this thread's scratch, then copy exactly what came: a 64 B
+  // message costs 64 B, not a read_size string.
+  static thread_local std::vector<char> scratch;
   for (int reads = 0; reads < 4; ++reads) {
     bool discarding = st.ph == phase::closing;
     if (!discarding && st.unconsumed >= st.opts.read_credit)
@@ -165,9 +169,10 @@ static void take_available(self_ptr self) {
     std::size_t cap = st.opts.read_size;
     if (!discarding)
       cap = std::min(cap, st.opts.read_credit - st.unconsumed);
-    std::string data(cap, '\0');
+    if (scratch.size() < cap)
+      scratch.resize(cap);
     std::size_t got = 0;
-    if (auto code = t.read_now(data.data(), cap, got)) {
+    if (auto code = t.read_now(scratch.data(), cap, got)) {
       if (t.would_block(code))
         break;
       fail_with(self, "recv", code);
@@ -177,12 +182,17 @@ static void take_available(self_ptr self) {
       on_peer_eof(self);
       return;
     }
-    st.rbuf = read_buffer::held; // data flows: buffered reads until it stops again
+    // Data again within release_read_buffer_after, or more than one read's
+    // worth at once: it flows, so buffered reads until it stops. A lone
+    // message (one per connection in a pass over many) keeps probing.
+    auto now = clock::now();
+    if (reads > 0 || now - st.last_read < st.opts.release_read_buffer_after)
+      st.rbuf = read_buffer::held;
+    st.last_read = now;
     touch(self);
     st.stats.bytes_received += got;
-    data.resize(got);
     if (!discarding)
-      tell_received(self, std::move(data));
+      tell_received(self, scratch.data(), got);
     if (is_done(st))
       return;
     if (got < cap)
@@ -218,6 +228,7 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
     on_peer_eof(self);
     return;
   }
+  st.last_read = clock::now();
   st.stats.bytes_received += bytes;
   if (st.ph != phase::closing)
     tell_received(self, st.read_op->buffer().data(), bytes);

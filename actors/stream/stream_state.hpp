@@ -71,6 +71,7 @@ struct stream_state {
   stream_stats stats;
 
   clock::time_point last_activity = clock::now();
+  clock::time_point last_read; // data last received (epoch: never)
   std::uint64_t timer_generation = 0;
   std::string where; // "local <-> remote" for log lines
   std::optional<framing_state> framing;
