@@ -33,7 +33,7 @@
 #include "io/socket.hpp"
 #include "proto/frame.hpp"
 
-#include <asio.hpp>
+#include "asio_echo.hpp"
 #include <psapi.h>
 
 #include <array>
@@ -521,76 +521,9 @@ row run_iocaf_tcp(std::size_t n, const run_settings& s) {
   return r;
 }
 
-// Buffer: 64 KiB as bench/tcp's Asio peer; 64 B for the floor (what a
-// connection costs Wine and the client without a server-side buffer).
-template <std::size_t Buffer>
-class asio_session : public std::enable_shared_from_this<asio_session<Buffer>> {
-public:
-  explicit asio_session(asio::ip::tcp::socket s) : socket_(std::move(s)) {}
-  void read() {
-    auto self = this->shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, std::size_t n) {
-      if (!ec)
-        asio::async_write(socket_, asio::buffer(buf_, n), [this, self](std::error_code e, std::size_t) {
-          if (!e)
-            read();
-        });
-    });
-  }
-
-private:
-  asio::ip::tcp::socket socket_;
-  std::array<char, Buffer> buf_;
-};
-
-template <std::size_t Buffer>
-class asio_server {
-public:
-  std::uint16_t start() {
-    acceptor_.open(asio::ip::tcp::v4());
-    acceptor_.bind({asio::ip::address_v4::loopback(), 0});
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
-    return acceptor_.local_endpoint().port();
-  }
-  void stop() {
-    io_.stop();
-    thread_.join();
-  }
-  // The first failed accept: its code ends the accepting (the client then reports what it misses).
-  std::string accept_error() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return accept_error_;
-  }
-
-private:
-  void accept() {
-    acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket s) {
-      if (ec) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        accept_error_ = io::error{"accept", static_cast<unsigned long>(ec.value())}.to_string();
-        return;
-      }
-      s.set_option(asio::ip::tcp::no_delay(true));
-      ++accepted;
-      std::make_shared<asio_session<Buffer>>(std::move(s))->read();
-      accept();
-    });
-  }
-  asio::io_context io_{1};
-  asio::ip::tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::string accept_error_;
-
-public:
-  std::atomic<std::size_t> accepted{0};
-};
-
 template <std::size_t Buffer>
 row run_asio_tcp(const std::string& name, std::size_t n, const run_settings& s) {
-  asio_server<Buffer> as;
+  bench::asio_server<Buffer> as;
   std::uint16_t port = 0;
   try {
     port = as.start();

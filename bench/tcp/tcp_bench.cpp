@@ -12,7 +12,7 @@
 #include "demos/echo/tcp_echo.hpp"
 #include "echo_load_client.hpp"
 
-#include <asio.hpp>
+#include "asio_echo.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -168,61 +168,6 @@ private:
   std::thread thread_;
 };
 
-// --- standalone Asio -------------------------------------------------------------
-class asio_session : public std::enable_shared_from_this<asio_session> {
-public:
-  explicit asio_session(asio::ip::tcp::socket s) : socket_(std::move(s)) {}
-  void start() { read(); }
-
-private:
-  void read() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, std::size_t n) {
-      if (!ec)
-        write(n);
-    });
-  }
-  void write(std::size_t n) {
-    auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(buf_, n), [this, self](std::error_code ec, std::size_t) {
-      if (!ec)
-        read();
-    });
-  }
-  asio::ip::tcp::socket socket_;
-  std::array<char, 64 * 1024> buf_;
-};
-
-class asio_server {
-public:
-  std::uint16_t start() {
-    acceptor_.open(asio::ip::tcp::v4());
-    acceptor_.bind({asio::ip::address_v4::loopback(), 0});
-    acceptor_.listen();
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
-    return acceptor_.local_endpoint().port();
-  }
-  void stop() {
-    io_.stop();
-    thread_.join();
-  }
-
-private:
-  void accept() {
-    acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket s) {
-      if (!ec) {
-        s.set_option(asio::ip::tcp::no_delay(true));
-        std::make_shared<asio_session>(std::move(s))->start();
-      }
-      accept();
-    });
-  }
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-};
-
 struct cell {
   std::string server;
   std::size_t size;
@@ -296,7 +241,7 @@ int main(int argc, char** argv) {
     raw.stop();
   }
   {
-    asio_server as;
+    bench::asio_server<64 * 1024> as;
     measure("asio", as.start());
     as.stop();
   }
