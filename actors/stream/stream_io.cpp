@@ -185,11 +185,11 @@ static void take_available(self_ptr self) {
     // Data again within release_read_buffer_after, or more than one read's
     // worth at once: it flows, so buffered reads until it stops. A lone
     // message (one per connection in a pass over many) keeps probing.
-    auto now = clock::now();
-    if (reads > 0 || now - st.last_read < st.opts.release_read_buffer_after)
-      st.rbuf = read_buffer::held;
-    st.last_read = now;
+    auto previous = st.last_read;
     touch(self);
+    st.last_read = st.last_activity;
+    if (reads > 0 || st.last_read - previous < st.opts.release_read_buffer_after)
+      st.rbuf = read_buffer::held;
     st.stats.bytes_received += got;
     if (!discarding)
       tell_received(self, scratch.data(), got);
@@ -228,7 +228,7 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
     on_peer_eof(self);
     return;
   }
-  st.last_read = clock::now();
+  st.last_read = st.last_activity; // touched above: one clock read per completion
   st.stats.bytes_received += bytes;
   if (st.ph != phase::closing)
     tell_received(self, st.read_op->buffer().data(), bytes);
