@@ -26,7 +26,7 @@ using gone_atom = caf::atom_constant<caf::atom("gone")>;
 struct bot_state {
   std::string nick;
   caf::actor test;
-  caf::actor conn;
+  frame_connection_actor conn;
   int lines = 0;
   std::uint64_t expected = 0;    // said lines to hear from the others
   std::uint64_t heard = 0;

@@ -26,10 +26,11 @@ protected:
     return o;
   }
 
-  template <class T>
-  T stats_of(caf::scoped_actor& self, const caf::actor& a) {
+  // Any actor that answers stats_atom with a T (a listener; a connection's typed handle).
+  template <class T, class Handle>
+  T stats_of(caf::scoped_actor& self, const Handle& a) {
     T out;
-    self->request(a, timeout, stats_atom::value)
+    self->request(caf::actor_cast<caf::actor>(a), timeout, stats_atom::value)
       .receive([&](T& s) { out = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
     return out;
   }
@@ -90,7 +91,7 @@ TEST_F(pipe_test, burst_of_clients_all_get_through_and_echo) {
   }
   // Four instances wait at any time; the burst outruns re-arming only beyond them.
   EXPECT_LT(busy, n - 3);
-  std::map<caf::actor_id, caf::actor> conns;
+  std::map<caf::actor_id, frame_connection_actor> conns;
   for (int i = 0; i < n; ++i) {
     auto opened = receive_one<frame_opened>(self);
     ASSERT_TRUE(opened);
@@ -259,12 +260,13 @@ TEST_F(pipe_test, pipe_listener_gives_each_connection_a_fresh_handler_from_its_f
   });
   ASSERT_TRUE(listener);
   std::vector<io::unique_handle> clients;
-  std::set<caf::actor> handlers, connections;
+  std::set<caf::actor> handlers;
+  std::set<frame_connection_actor> connections;
   for (int i = 0; i < 2; ++i) {
     auto c = open_client(name);
     ASSERT_TRUE(c) << c.err().to_string();
     clients.push_back(std::move(*c));
-    self->receive([&](caf::actor& handler, caf::actor& conn) { handlers.insert(handler); connections.insert(conn); },
+    self->receive([&](caf::actor& handler, frame_connection_actor& conn) { handlers.insert(handler); connections.insert(conn); },
                   caf::after(timeout) >> [] { ADD_FAILURE() << "no frame_opened reached a handler"; });
   }
   EXPECT_EQ(handlers.size(), 2u) << "two connections shared a handler";
@@ -543,7 +545,7 @@ TEST_F(pipe_test, connector_and_listener_talk_and_close_gracefully) {
   pipe_connect_options o;
   o.name = name;
   ASSERT_TRUE(spawn_pipe_connect(*sys, rt->core(), o, self));
-  caf::actor client, server;
+  frame_connection_actor client, server;
   for (int i = 0; i < 2; ++i) {
     auto opened = receive_one<frame_opened>(self);
     ASSERT_TRUE(opened);

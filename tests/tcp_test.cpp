@@ -222,7 +222,7 @@ protected:
     runtime_test::SetUp();
   }
 
-  tcp_listener listen(caf::actor handler, tcp_listener_options opts = {}) {
+  tcp_listener listen(connection_handler handler, tcp_listener_options opts = {}) {
     auto srv = spawn_tcp_listener(*sys, rt->core(), opts, std::move(handler));
     EXPECT_TRUE(srv) << describe(srv.error());
     return srv ? *srv : tcp_listener{};
@@ -233,7 +233,7 @@ protected:
   struct raw_session {
     tcp_listener srv;
     raw_socket client;
-    caf::actor connection;
+    stream_connection_actor connection;
   };
   raw_session accept_one(caf::scoped_actor& self, const tcp_listener_options& opts, DWORD timeouts_ms = 30000) {
     raw_session out;
@@ -246,7 +246,7 @@ protected:
   }
 
   // A connection's stream_stats (a failed test and zeros if it does not answer).
-  stream_stats connection_stats(caf::scoped_actor& self, const caf::actor& connection) {
+  stream_stats connection_stats(caf::scoped_actor& self, const stream_connection_actor& connection) {
     stream_stats st;
     self->request(connection, test::timeout, stats_atom::value)
       .receive([&](const stream_stats& s) { st = s; }, [&](caf::error& e) { ADD_FAILURE() << describe(e); });
@@ -254,7 +254,8 @@ protected:
   }
 
   // Stops an actor and waits for its DOWN; returns the broker's in-flight count then.
-  std::int64_t stop_and_wait(caf::scoped_actor& self, const caf::actor& a) {
+  template <class Handle>
+  std::int64_t stop_and_wait(caf::scoped_actor& self, const Handle& a) {
     self->monitor(a);
     self->send_exit(a, caf::exit_reason::user_shutdown);
     bool down = false;

@@ -21,7 +21,7 @@ using self_ptr = caf::stateful_actor<connector_state>*;
 void fail(self_ptr self, caf::error reason) {
   auto& st = self->state;
   logger("pipe")->debug("connect to \\\\.\\pipe\\{} failed: {}", st.opts.name, describe(reason));
-  self->send(st.handler, frame_closed{caf::actor{self}, std::move(reason)});
+  self->send(st.handler, frame_closed{self->address(), std::move(reason)});
   self->quit();
 }
 

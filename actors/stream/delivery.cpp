@@ -11,9 +11,9 @@ void tell_opened(self_ptr self, std::string local, std::string remote) {
   auto& st = self->state;
   bool accepted = st.transport->accepted();
   if (st.framing)
-    self->send(st.handler, frame_opened{me(self), std::move(local), std::move(remote), accepted});
+    self->send(st.handler, frame_opened{as_frames(self), std::move(local), std::move(remote), accepted});
   else
-    self->send(st.handler, stream_opened{me(self), std::move(local), std::move(remote), accepted});
+    self->send(st.handler, stream_opened{as_stream(self), std::move(local), std::move(remote), accepted});
 }
 
 // Framed: every frame completed by these bytes goes to the handler, and the
@@ -24,7 +24,7 @@ static void tell_frames(self_ptr self, std::string_view data) {
   auto err = st.framing->decoder.feed(data, frames);
   for (auto& f : frames) {
     ++st.framing->frames_in;
-    self->send(st.handler, frame_received{me(self), std::move(f)});
+    self->send(st.handler, frame_received{as_frames(self), std::move(f)});
   }
   if (err) {
     // Debug: the handler hears why (frame_closed) and words it for its users.
@@ -42,7 +42,7 @@ void tell_received(self_ptr self, std::string data) {
   }
   st.unconsumed += data.size();
   st.stats.max_unconsumed_seen = std::max<std::uint64_t>(st.stats.max_unconsumed_seen, st.unconsumed);
-  self->send(st.handler, stream_received{me(self), std::move(data)});
+  self->send(st.handler, stream_received{as_stream(self), std::move(data)});
 }
 
 void tell_received(self_ptr self, const char* data, std::size_t n) {
@@ -59,7 +59,7 @@ void tell_peer_eof(self_ptr self) {
   if (st.framing)
     begin_close(self, false);
   else
-    self->send(st.handler, stream_peer_eof{me(self)});
+    self->send(st.handler, stream_peer_eof{as_stream(self)});
 }
 
 static caf::error refusal_error(send_refusal why) {
@@ -81,15 +81,15 @@ void tell_refused(self_ptr self, std::uint64_t bytes, send_refusal why) {
   if (!to)
     return;
   if (st.framing)
-    self->send(to, frame_refused{me(self), refusal_error(why), bytes});
+    self->send(to, frame_refused{as_frames(self), refusal_error(why), bytes});
   else
-    self->send(to, stream_send_refused{me(self), bytes, st.stats.queued_bytes, why});
+    self->send(to, stream_send_refused{as_stream(self), bytes, st.stats.queued_bytes, why});
 }
 
 void tell_drained(self_ptr self) {
   auto& st = self->state;
   if (!st.framing) // a framed sender learns of a full queue from frame_refused
-    self->send(st.handler, stream_drained{me(self)});
+    self->send(st.handler, stream_drained{as_stream(self)});
 }
 
 // Framed: the close as one reason; empty when the peer closed cleanly or a
@@ -109,7 +109,7 @@ void tell_closed(self_ptr self, stream_close_reason reason, const caf::error& er
     why = err;
   else if (reason != stream_close_reason::local_close && reason != stream_close_reason::peer_eof)
     why = make_error(errc::closing, std::string("stream closed: ") + to_string(reason));
-  self->send(st.handler, frame_closed{me(self), std::move(why)});
+  self->send(st.handler, frame_closed{self->address(), std::move(why)});
 }
 
 void on_frame_send(self_ptr self, frame_send& msg) {
@@ -118,7 +118,7 @@ void on_frame_send(self_ptr self, frame_send& msg) {
   if (auto err = proto::encode_frame_header(msg.payload.size(), header, st.framing->decoder.max_frame())) {
     ++st.stats.refused;
     if (auto to = caf::actor_cast<caf::actor>(self->current_sender()))
-      self->send(to, frame_refused{me(self), make_error(errc::bad_input, err->message), msg.payload.size()});
+      self->send(to, frame_refused{as_frames(self), make_error(errc::bad_input, err->message), msg.payload.size()});
     return;
   }
   auto refused_before = st.stats.refused;

@@ -23,28 +23,6 @@ struct framed_options : stream_options {
   std::size_t max_frame = proto::default_max_frame; // payload bytes, both directions
 };
 
-struct frame_opened {
-  caf::actor connection; // the framing actor: send frame_send here
-  std::string local;
-  std::string remote;
-  bool accepted = false;
-};
-struct frame_received {
-  caf::actor connection;
-  std::string payload;
-};
-// reason is empty when the peer closed cleanly or a graceful close finished;
-// errc::bad_input (malformed or truncated frame), errc::queue_full (slow
-// reader disconnected), errc::timeout (close could not flush in time), ...
-struct frame_closed {
-  caf::actor connection;
-  caf::error reason;
-};
-struct frame_refused {
-  caf::actor connection;
-  caf::error reason;       // queue_full, bad_input (frame too large) or closing
-  std::uint64_t bytes = 0; // payload bytes refused
-};
 struct frame_send {
   std::string payload;
 };
@@ -57,6 +35,40 @@ struct frame_stats {
   std::uint64_t max_queued_bytes = 0; // the most ever queued at once
   std::uint64_t refused = 0;          // frames refused (queue full, too large, closing)
 };
+
+// The framed connection as its handler (and anyone else) sees it: the
+// messages it accepts (stream_close{true}: abortive). Anything else is a
+// compile error.
+using frame_connection_actor =
+  caf::typed_actor<caf::reacts_to<frame_send>, caf::reacts_to<stream_close>, caf::reacts_to<close_atom>,
+                   caf::replies_to<stats_atom>::with<frame_stats>>;
+
+struct frame_opened {
+  frame_connection_actor connection; // send frame_send here
+  std::string local;
+  std::string remote;
+  bool accepted = false;
+};
+struct frame_received {
+  frame_connection_actor connection;
+  std::string payload;
+};
+// reason is empty when the peer closed cleanly or a graceful close finished;
+// errc::bad_input (malformed or truncated frame), errc::queue_full (slow
+// reader disconnected), errc::timeout (close could not flush in time), ...
+struct frame_closed {
+  caf::actor_addr connection; // gone; or, for a pipe connect that failed, the connector
+  caf::error reason;
+};
+struct frame_refused {
+  frame_connection_actor connection;
+  caf::error reason;       // queue_full, bad_input (frame too large) or closing
+  std::uint64_t bytes = 0; // payload bytes refused
+};
+// What a frame handler hears; a typed handler (frame_handler_actor::behavior_type)
+// must handle every one of these or it does not compile.
+using frame_handler_actor = caf::typed_actor<caf::reacts_to<frame_opened>, caf::reacts_to<frame_received>,
+                                             caf::reacts_to<frame_refused>, caf::reacts_to<frame_closed>>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, frame_opened& x) {

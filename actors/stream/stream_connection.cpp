@@ -126,7 +126,7 @@ void start_connect(self_ptr self) {
     arm_timer(self, timer_kind::connect, t->connect_timeout());
 }
 
-caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> core, stream_transport* transport,
+caf::behavior stream_connection_behavior(self_ptr self, std::shared_ptr<io_core> core, stream_transport* transport,
                                       caf::actor handler, stream_options opts, std::size_t max_frame) {
   auto& st = self->state;
   if (max_frame > 0)
@@ -183,7 +183,7 @@ caf::behavior stream_connection_actor(self_ptr self, std::shared_ptr<io_core> co
 caf::actor spawn_stream_connection(caf::actor_system& sys, std::shared_ptr<io_core> core,
                                    std::unique_ptr<stream_transport> transport, caf::actor handler,
                                    stream_options opts) {
-  return sys.spawn(stream_connection_actor, std::move(core), transport.release(), std::move(handler), opts,
+  return sys.spawn(stream_connection_behavior, std::move(core), transport.release(), std::move(handler), opts,
                    std::size_t{0});
 }
 
@@ -191,7 +191,7 @@ caf::actor spawn_framed_connection(caf::actor_system& sys, std::shared_ptr<io_co
                                    std::unique_ptr<stream_transport> transport, caf::actor handler,
                                    framed_options opts) {
   auto max_frame = std::max<std::size_t>(1, opts.max_frame);
-  return sys.spawn(stream_connection_actor, std::move(core), transport.release(), std::move(handler),
+  return sys.spawn(stream_connection_behavior, std::move(core), transport.release(), std::move(handler),
                    static_cast<stream_options>(opts), max_frame);
 }
 

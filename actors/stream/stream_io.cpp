@@ -49,7 +49,7 @@ void touch(self_ptr self) {
 }
 
 void arm_timer(self_ptr self, timer_kind kind, std::chrono::milliseconds after) {
-  caf::delayed_anon_send(me(self), after, stream_timer{kind, self->state.timer_generation});
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), after, stream_timer{kind, self->state.timer_generation});
 }
 
 static bool write_idle(const stream_state& st) {

@@ -10,6 +10,10 @@
 // Reading is credit-based: at most read_credit bytes delivered and not yet
 // acknowledged with stream_consumed; past that reads pause. Writing goes
 // through a queue bounded by max_queued_bytes.
+//
+// Both directions are typed interfaces: events name the connection as a
+// stream_connection_actor (a wrong message to it does not compile), and a
+// handler may be a stream_handler_actor (every event must be handled).
 #include "actors/core/messages.hpp"
 
 #include <caf/all.hpp>
@@ -56,37 +60,6 @@ const char* to_string(stream_close_reason r);
 enum class send_refusal : std::uint8_t { queue_full, too_large, closing };
 const char* to_string(send_refusal r);
 
-// --- connection -> handler ---------------------------------------------------
-struct stream_opened {
-  caf::actor connection;
-  std::string local;  // TCP: address:port; pipe: the pipe's name
-  std::string remote; // TCP: address:port; pipe: "server" or "client" (the other end)
-  bool accepted = false; // the accepting (server) end
-};
-struct stream_received {
-  caf::actor connection;
-  std::string data;
-};
-struct stream_peer_eof {
-  caf::actor connection;
-};
-struct stream_drained {
-  caf::actor connection;
-};
-struct stream_send_refused {
-  caf::actor connection;
-  std::uint64_t bytes = 0;  // the refused send's size
-  std::uint64_t queued = 0; // bytes queued at the time
-  send_refusal reason = send_refusal::queue_full;
-};
-struct stream_closed {
-  caf::actor_addr connection;
-  stream_close_reason reason = stream_close_reason::error;
-  caf::error error; // set for failures
-  std::uint64_t bytes_received = 0;
-  std::uint64_t bytes_sent = 0;
-};
-
 // --- anyone -> connection ----------------------------------------------------
 struct stream_send {
   std::string data;
@@ -112,6 +85,52 @@ struct stream_stats {
   std::uint64_t refused = 0; // sends refused (any reason)
   std::uint64_t buffer_bytes = 0; // read and write buffers held now (an idle probing connection: a few bytes)
 };
+
+// The connection as its handler (and anyone else) sees it: the messages it
+// accepts. Sending it anything else is a compile error.
+using stream_connection_actor =
+  caf::typed_actor<caf::reacts_to<stream_send>, caf::reacts_to<stream_consumed>, caf::reacts_to<stream_close>,
+                   caf::reacts_to<close_atom>, caf::replies_to<stats_atom>::with<stream_stats>>;
+
+// --- connection -> handler ---------------------------------------------------
+struct stream_opened {
+  stream_connection_actor connection;
+  std::string local;  // TCP: address:port; pipe: the pipe's name
+  std::string remote; // TCP: address:port; pipe: "server" or "client" (the other end)
+  bool accepted = false; // the accepting (server) end
+};
+struct stream_received {
+  stream_connection_actor connection;
+  std::string data;
+};
+struct stream_peer_eof {
+  stream_connection_actor connection;
+};
+struct stream_drained {
+  stream_connection_actor connection;
+};
+struct stream_send_refused {
+  stream_connection_actor connection;
+  std::uint64_t bytes = 0;  // the refused send's size
+  std::uint64_t queued = 0; // bytes queued at the time
+  send_refusal reason = send_refusal::queue_full;
+};
+struct stream_closed {
+  caf::actor_addr connection;
+  stream_close_reason reason = stream_close_reason::error;
+  caf::error error; // set for failures
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+};
+
+
+// What a byte-stream handler hears. A handler written as a typed actor
+// (stream_handler_actor::behavior_type) must handle every one of these, or it
+// does not compile; a dynamically typed handler (caf::behavior) works too.
+using stream_handler_actor =
+  caf::typed_actor<caf::reacts_to<stream_opened>, caf::reacts_to<stream_received>, caf::reacts_to<stream_peer_eof>,
+                   caf::reacts_to<stream_drained>, caf::reacts_to<stream_send_refused>,
+                   caf::reacts_to<stream_closed>>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_opened& x) {

@@ -79,8 +79,12 @@ struct stream_state {
 
 using self_ptr = caf::stateful_actor<stream_state>*;
 
-inline caf::actor me(self_ptr self) {
-  return caf::actor_cast<caf::actor>(self);
+// The connection's own typed handle, as its events name it.
+inline stream_connection_actor as_stream(self_ptr self) {
+  return caf::actor_cast<stream_connection_actor>(self);
+}
+inline frame_connection_actor as_frames(self_ptr self) {
+  return caf::actor_cast<frame_connection_actor>(self);
 }
 
 inline bool is_done(const stream_state& st) {

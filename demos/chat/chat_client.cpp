@@ -75,7 +75,7 @@ struct client_state {
   std::string room;               // the room we are in (to rejoin after a reconnect)
   caf::actor main;
   caf::actor connector;            // the current connect attempt (its failure is its frame_closed)
-  caf::actor connection;
+  frame_connection_actor connection;
   std::deque<std::string> early;  // typed frames to send once connected (and rejoined)
   bool welcomed = false;          // joined on this connection
   bool rejoining = false;         // reconnected; the room is not restored yet

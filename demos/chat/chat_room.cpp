@@ -8,7 +8,7 @@ chat_message make(chat_kind kind, std::string nick, std::string text) {
   return chat_message{kind, std::move(nick), std::move(text), {}, 0, {}};
 }
 
-void send_chat(self_ptr self, const caf::actor& to, const chat_message& msg) {
+void send_chat(self_ptr self, const frame_connection_actor& to, const chat_message& msg) {
   self->send(to, frame_send{proto::encode_chat(msg)});
 }
 

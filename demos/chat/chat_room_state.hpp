@@ -17,7 +17,7 @@ using proto::chat_message;
 using clock_type = std::chrono::steady_clock;
 
 struct member {
-  caf::actor connection;
+  frame_connection_actor connection;
   bool hello = false;       // spoke the right protocol version
   std::string nick;         // empty until joined
   std::string room;         // the room of a joined member
@@ -40,7 +40,7 @@ struct chat_room_state {
 using self_ptr = caf::stateful_actor<chat_room_state>*;
 
 chat_message make(chat_kind kind, std::string nick = {}, std::string text = {});
-void send_chat(self_ptr self, const caf::actor& to, const chat_message& msg);
+void send_chat(self_ptr self, const frame_connection_actor& to, const chat_message& msg);
 void send_error(self_ptr self, const member& m, std::string text);
 void send_notice(self_ptr self, const member& m, std::string text);
 // To every member of the room except `except` (0: everybody).

@@ -5,13 +5,14 @@
 // Used by the echo demo, its tests and the TCP benchmark.
 #include "actors/tcp/tcp_connection.hpp"
 
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 namespace iocaf {
 
 // quit_when_closed: true for one handler per connection, false for a
-// handler shared by every connection of a listener.
-inline caf::behavior tcp_echo(caf::event_based_actor* self, bool quit_when_closed) {
+// handler shared by every connection of a listener. A typed handler: leaving
+// out one of the stream events is a compile error.
+inline stream_handler_actor::behavior_type tcp_echo(stream_handler_actor::pointer self, bool quit_when_closed) {
   return {
     [](const stream_opened&) {},
     [self](stream_received& msg) {

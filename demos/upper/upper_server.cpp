@@ -9,7 +9,9 @@
 using namespace iocaf;
 
 // One per connection: stream_* messages in, stream_send (with the credit) out.
-caf::behavior upper(caf::event_based_actor* self) {
+// Typed: it must handle every stream event, and may send its connection only
+// what a connection accepts.
+stream_handler_actor::behavior_type upper(stream_handler_actor::pointer self) {
   return {
     [](const stream_opened& o) { std::printf("%s connected\n", o.remote.c_str()); },
     [self](stream_received& in) {
