@@ -13,6 +13,7 @@
 #include "echo_load_client.hpp"
 
 #include "asio_echo.hpp"
+#include "raw_iocp_echo.hpp"
 
 #include <cstdio>
 #include <algorithm>
@@ -27,148 +28,6 @@
 using namespace iocaf;
 
 namespace {
-
-// --- iocaf ---------------------------------------------------------------------
-
-// --- raw IOCP ------------------------------------------------------------------
-class raw_iocp_server {
-public:
-  enum kind { accept_op, recv_op, send_op };
-  struct conn;
-  struct ctx {
-    OVERLAPPED ov{};
-    kind k = recv_op;
-    conn* c = nullptr;
-    SOCKET accepted = INVALID_SOCKET;
-    char addresses[2 * (sizeof(sockaddr_storage) + 16)];
-  };
-  struct conn {
-    SOCKET s = INVALID_SOCKET;
-    ctx rx, tx;
-    std::vector<char> buf = std::vector<char>(64 * 1024);
-    std::size_t to_send = 0, sent = 0;
-  };
-
-  std::uint16_t start() {
-    port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
-    listener_ = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    listen(listener_, SOMAXCONN);
-    int len = sizeof(a);
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-    CreateIoCompletionPort(reinterpret_cast<HANDLE>(listener_), port_, 0, 0);
-    GUID id = WSAID_ACCEPTEX;
-    DWORD bytes = 0;
-    WSAIoctl(listener_, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof(id), &accept_ex_, sizeof(accept_ex_), &bytes,
-             nullptr, nullptr);
-    for (auto& slot : accepts_)
-      post_accept(slot);
-    thread_ = std::thread([this] { run(); });
-    return ntohs(a.sin_port);
-  }
-
-  void stop() {
-    PostQueuedCompletionStatus(port_, 0, 1, nullptr);
-    thread_.join();
-    // Closing the sockets aborts the pending operations; their packets are
-    // drained (bounded) before the memory goes.
-    closesocket(listener_);
-    for (auto& c : conns_)
-      closesocket(c->s);
-    OVERLAPPED_ENTRY e[64];
-    ULONG n = 0;
-    while (GetQueuedCompletionStatusEx(port_, e, 64, &n, 500, FALSE) && n > 0) {
-    }
-    for (auto& slot : accepts_)
-      closesocket(slot.accepted);
-    CloseHandle(port_);
-  }
-
-private:
-  void post_accept(ctx& slot) {
-    slot = ctx{};
-    slot.k = accept_op;
-    slot.accepted = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
-    DWORD got = 0;
-    accept_ex_(listener_, slot.accepted, slot.addresses, 0, sizeof(sockaddr_storage) + 16,
-               sizeof(sockaddr_storage) + 16, &got, &slot.ov);
-  }
-  void post_recv(conn& c) {
-    c.rx.ov = OVERLAPPED{};
-    WSABUF b{static_cast<ULONG>(c.buf.size()), c.buf.data()};
-    DWORD flags = 0;
-    if (WSARecv(c.s, &b, 1, nullptr, &flags, &c.rx.ov, nullptr) == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING)
-      closesocket(std::exchange(c.s, INVALID_SOCKET));
-  }
-  void post_send(conn& c) {
-    c.tx.ov = OVERLAPPED{};
-    WSABUF b{static_cast<ULONG>(c.to_send - c.sent), c.buf.data() + c.sent};
-    if (WSASend(c.s, &b, 1, nullptr, 0, &c.tx.ov, nullptr) == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING)
-      closesocket(std::exchange(c.s, INVALID_SOCKET));
-  }
-  void run() {
-    OVERLAPPED_ENTRY entries[64];
-    for (;;) {
-      ULONG n = 0;
-      if (!GetQueuedCompletionStatusEx(port_, entries, 64, &n, INFINITE, FALSE))
-        return;
-      for (ULONG i = 0; i < n; ++i) {
-        if (entries[i].lpCompletionKey == 1)
-          return;
-        auto* x = reinterpret_cast<ctx*>(entries[i].lpOverlapped);
-        DWORD bytes = entries[i].dwNumberOfBytesTransferred;
-        bool ok = entries[i].lpOverlapped->Internal == 0;
-        if (x->k == accept_op) {
-          if (ok) {
-            auto c = std::make_unique<conn>();
-            c->s = x->accepted;
-            c->rx.k = recv_op;
-            c->tx.k = send_op;
-            c->rx.c = c->tx.c = c.get();
-            setsockopt(c->s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, reinterpret_cast<char*>(&listener_),
-                       sizeof(listener_));
-            BOOL one = TRUE;
-            setsockopt(c->s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<char*>(&one), sizeof(one));
-            CreateIoCompletionPort(reinterpret_cast<HANDLE>(c->s), port_, 0, 0);
-            post_recv(*c);
-            conns_.push_back(std::move(c));
-          } else {
-            closesocket(x->accepted);
-          }
-          post_accept(*x);
-        } else if (x->k == recv_op) {
-          if (!ok || bytes == 0) {
-            closesocket(std::exchange(x->c->s, INVALID_SOCKET));
-            continue;
-          }
-          x->c->to_send = bytes;
-          x->c->sent = 0;
-          post_send(*x->c);
-        } else {
-          if (!ok) {
-            closesocket(std::exchange(x->c->s, INVALID_SOCKET));
-            continue;
-          }
-          x->c->sent += bytes;
-          if (x->c->sent < x->c->to_send)
-            post_send(*x->c);
-          else
-            post_recv(*x->c);
-        }
-      }
-    }
-  }
-
-  HANDLE port_ = nullptr;
-  SOCKET listener_ = INVALID_SOCKET;
-  LPFN_ACCEPTEX accept_ex_ = nullptr;
-  ctx accepts_[8];
-  std::vector<std::unique_ptr<conn>> conns_;
-  std::thread thread_;
-};
 
 struct cell {
   std::string server;
@@ -228,7 +87,7 @@ int main(int argc, char** argv) {
   };
   if (!start_iocaf("iocaf", true) || (buffered_too && !start_iocaf("iocaf-b", false)))
     return 1;
-  raw_iocp_server raw_loop;
+  bench::raw_iocp_server raw_loop;
   servers.push_back({"iocp", raw_loop.start()});
   bench::asio_server<64 * 1024> as;
   servers.push_back({"asio", as.start()});
