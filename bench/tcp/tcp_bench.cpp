@@ -29,6 +29,21 @@ using namespace iocaf;
 
 namespace {
 
+using burn_atom = caf::atom_constant<caf::atom("burn")>;
+
+// A CPU-heavy neighbour: burns `slice` of CPU per message, forever.
+caf::behavior cpu_burner(caf::event_based_actor* self, std::chrono::microseconds slice) {
+  self->send(self, burn_atom::value);
+  return {
+    [self, slice](burn_atom) {
+      auto end = std::chrono::steady_clock::now() + slice;
+      while (std::chrono::steady_clock::now() < end) {
+      }
+      self->send(self, burn_atom::value);
+    },
+  };
+}
+
 struct cell {
   std::string server;
   std::size_t size;
@@ -48,12 +63,19 @@ int main(int argc, char** argv) {
   cfg.log_level = "warn";
   bool buffered_too = false;
   cfg.option(seconds, "seconds", "seconds per cell, 0.2..60").option(scheduler, "scheduler", "CAF's scheduler for the iocaf run: stealing or sharing");
+  int neighbours = 0;
+  double slice_ms = 2;
+  cfg.option(neighbours, "cpu-neighbours",
+             "also measure 1 connection next to N actors that burn CPU (on the scheduler, then detached), 0..64");
+  cfg.option(slice_ms, "neighbour-slice-ms", "CPU each neighbour burns per message, ms");
   cfg.option(buffered_too, "buffered-reads-too",
              "also run iocaf with its read buffers kept (iocaf-b), never released for zero-byte reads");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (seconds < 0.2 || seconds > 60)
     return cfg.usage_error("--seconds must be 0.2..60");
+  if (neighbours < 0 || neighbours > 64 || slice_ms <= 0 || slice_ms > 1000)
+    return cfg.usage_error("--cpu-neighbours must be 0..64 and --neighbour-slice-ms 0..1000");
   if (scheduler != "stealing" && scheduler != "sharing")
     return cfg.usage_error("bad value '" + scheduler + "' for --scheduler (expected: stealing or sharing)");
   io::winsock_init();
@@ -123,6 +145,38 @@ int main(int argc, char** argv) {
       }
       ++rotation;
     }
+  // CPU-heavy neighbours (actors of the same system that burn CPU) next to
+  // one ping-pong connection: first on the scheduler's workers, which the
+  // connection actors share, then detached (a thread each). Asio serves the
+  // same load with the same neighbours running, for the ratio.
+  struct neighbour_cell {
+    std::string placement, server;
+    echo::load_result r;
+  };
+  std::vector<neighbour_cell> neighbour_cells;
+  if (neighbours > 0) {
+    auto slice = std::chrono::microseconds(static_cast<long long>(slice_ms * 1000));
+    for (bool detached : {false, true}) {
+      std::vector<caf::actor> burners;
+      for (int i = 0; i < neighbours; ++i)
+        burners.push_back(detached ? sys.spawn<caf::detached>(cpu_burner, slice) : sys.spawn(cpu_burner, slice));
+      for (auto& srv : servers)
+        if (srv.name == "iocaf" || srv.name == "asio")
+          neighbour_cells.push_back({detached ? "detached" : "scheduled", srv.name, measure(srv, 64, 1, seconds)});
+      caf::scoped_actor self{sys};
+      for (auto& b : burners) {
+        self->monitor(b);
+        self->send_exit(b, caf::exit_reason::user_shutdown);
+      }
+      for (std::size_t gone = 0; gone < burners.size();)
+        self->receive([&](const caf::down_msg&) { ++gone; },
+                      caf::after(std::chrono::seconds(10)) >> [&] {
+                        std::fprintf(stderr, "tcp_bench: a CPU neighbour did not stop within 10 s\n");
+                        failed = true;
+                        gone = burners.size();
+                      });
+    }
+  }
   as.stop();
   raw_loop.stop();
   rt.shutdown();
@@ -163,6 +217,37 @@ int main(int argc, char** argv) {
     double ratio = ours / raw;
     std::printf("latency check, 1 connection, 64 B: iocaf p50 %.0f us, raw loop %.0f us: %.2fx%s\n", ours, raw,
                 ratio, ratio > 3.0 ? "  FLAG: over 3x the raw loop" : "");
+  }
+  if (!neighbour_cells.empty()) {
+    std::printf("\n64 B x 1 connection next to %d CPU-heavy actors (%.1f ms per message each), %d CAF workers\n",
+                neighbours, slice_ms, static_cast<int>(sys.scheduler().num_workers()));
+    std::printf("%-10s %-7s %10s %9s %9s %10s\n", "neighbours", "server", "msg/s", "p50 us", "p99 us", "vs asio");
+    auto row = [&](const std::string& placement, const std::string& server, const echo::load_result& r,
+                   const echo::load_result* asio) {
+      std::printf("%-10s %-7s %10.0f %9.0f %9.0f %9.2fx\n", placement.c_str(), server.c_str(),
+                  r.messages_per_second(), r.p50_us, r.p99_us,
+                  asio && asio->messages_per_second() > 0 ? r.messages_per_second() / asio->messages_per_second()
+                                                          : 0.0);
+    };
+    const echo::load_result *none_iocaf = nullptr, *none_asio = nullptr;
+    for (auto& c : cells)
+      if (c.size == 64 && c.connections == 1) {
+        if (c.server == "iocaf")
+          none_iocaf = &c.r;
+        if (c.server == "asio")
+          none_asio = &c.r;
+      }
+    if (none_iocaf && none_asio) {
+      row("none", "iocaf", *none_iocaf, none_asio);
+      row("none", "asio", *none_asio, none_asio);
+    }
+    for (auto& c : neighbour_cells) {
+      const echo::load_result* asio = nullptr;
+      for (auto& d : neighbour_cells)
+        if (d.placement == c.placement && d.server == "asio")
+          asio = &d.r;
+      row(c.placement, c.server, c.r, asio);
+    }
   }
   return failed ? 1 : 0;
 }
