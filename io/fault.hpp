@@ -9,6 +9,7 @@ namespace iocaf::io::fault {
 enum class point : int {
   unregister_wait, // UnregisterWaitEx in wait_registration::begin_unregister
   wait_post,       // PostQueuedCompletionStatus in a wait callback
+  accept_start,    // AcceptEx in start_accept (fails inline with the code)
   count_,
 };
 

@@ -1,5 +1,7 @@
 #include "io/socket.hpp"
 
+#include "io/fault.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -194,6 +196,8 @@ unsigned long start_accept(operation& op, SOCKET listener, SOCKET accepted) {
     return ext.err().code();
   if (op.buffer().size() < 2 * accept_address_bytes)
     op.buffer().resize(2 * accept_address_bytes);
+  if (unsigned long injected = 0; fault::take(fault::point::accept_start, injected))
+    return injected;
   DWORD received = 0;
   BOOL ok = ext->accept_ex(listener, accepted, op.buffer().data(), 0, accept_address_bytes, accept_address_bytes,
                            &received, op.overlapped());
@@ -330,6 +334,14 @@ accept_failure classify_accept_error(unsigned long code) {
     default:                       // WSAEMFILE, WSAENOBUFS, ERROR_NO_SYSTEM_RESOURCES, ... and unknown codes
       return accept_failure::transient;
   }
+}
+
+result<bool> is_listening(SOCKET s) {
+  BOOL on = FALSE;
+  int len = sizeof(on);
+  if (getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, reinterpret_cast<char*>(&on), &len) == SOCKET_ERROR)
+    return wsa_error("getsockopt(SO_ACCEPTCONN)");
+  return on != FALSE;
 }
 
 const char* to_string(accept_failure f) {

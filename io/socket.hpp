@@ -119,6 +119,11 @@ enum class accept_failure : std::uint8_t {
   fatal,     // the listening socket itself is unusable (not a socket, not listening, no Winsock): stop
 };
 accept_failure classify_accept_error(unsigned long code);
+// Whether s is (still) a listening socket (SO_ACCEPTCONN). A failure whose
+// code says "fatal" is checked against this before a listener believes it:
+// Wine's AcceptEx reported WSAEINVAL at the open-file limit while the socket
+// listened on.
+result<bool> is_listening(SOCKET s);
 const char* to_string(accept_failure f);
 // Codes that mean "nobody listens there" / "no route".
 bool is_refused(unsigned long code);

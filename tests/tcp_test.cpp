@@ -1,6 +1,7 @@
 // TCP listener, connection and connect actors under Wine, loopback only.
 #include "actors/tcp/tcp_connect.hpp"
 #include "actors/tcp/tcp_listener.hpp"
+#include "io/fault.hpp"
 #include "io/process.hpp"
 #include "support.hpp"
 #include "demos/echo/tcp_echo.hpp"
@@ -329,6 +330,30 @@ TEST_F(tcp, many_connections_ping_pong_every_byte_in_order) {
 // duplicated or reordered.
 TEST_F(tcp, read_buffer_released_between_messages_loses_no_byte) {
   echo_many(16, 200, false, std::chrono::milliseconds(1));
+}
+
+// At the open-file limit Wine's AcceptEx failed with WSAEINVAL (after
+// WSAEMFILE from socket creation), and the listener took that code's word
+// that it was unusable and stopped (scale_bench, ~9,760 connections held).
+// Now a failure the code calls fatal is checked against the socket itself:
+// while it still listens the failure is a transient one, backed off and
+// retried. Injected here: AcceptEx failing inline with WSAEINVAL, once.
+TEST_F(tcp, listener_keeps_serving_when_accept_fails_while_the_socket_still_listens) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.accepts_posted = 1;
+  io::fault::inject(io::fault::point::accept_start, WSAEINVAL, 1);
+  auto srv = listen(sys->spawn(tcp_echo, false), opts);
+  ASSERT_TRUE(srv.actor);
+  auto client = raw_connect(srv.local.port());
+  set_timeouts(client.s, 10000);
+  EXPECT_EQ(raw_echo(client.s, "served after a failed AcceptEx"), "");
+  tcp_listener_stats st;
+  self->request(srv.actor, test::timeout, stats_atom::value)
+    .receive([&](const tcp_listener_stats& s) { st = s; },
+             [&](caf::error& e) { ADD_FAILURE() << "the listener is gone: " << describe(e); });
+  EXPECT_EQ(st.transient_errors, 1u) << "the injected failure was not the one handled";
+  EXPECT_EQ(st.accepted, 1u);
 }
 
 // Clients that connect and reset before their accept completes are the

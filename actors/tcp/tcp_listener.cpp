@@ -64,6 +64,17 @@ void accept_again(self_ptr self, std::size_t i, std::chrono::milliseconds after)
 void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::accept_failure kind) {
   auto& st = self->state;
   ++st.stats.accept_errors;
+  // A code that says "the listening socket is unusable" is believed only if
+  // the socket agrees (see io::is_listening); our own cancel is never retried.
+  if (kind == io::accept_failure::fatal && err.code() != ERROR_OPERATION_ABORTED && !st.ops.closing()) {
+    auto listening = io::is_listening(st.sock.get());
+    if (listening && *listening) {
+      st.log->warn("listener: {}, but the socket still listens: treated as a shortage", err.to_string());
+      kind = io::accept_failure::transient;
+    } else if (!listening) {
+      st.log->error("listener: {}", listening.err().to_string());
+    }
+  }
   switch (kind) {
     case io::accept_failure::peer:
       ++st.stats.resets;
