@@ -41,6 +41,7 @@ struct bench_options {
   std::int64_t warmup = 10;
   std::int64_t line_timeout = 10000; // ms: bound on every wait (a line, a join, the server)
   std::string server;                // empty: ..\..\demos\chat\chat_server.exe beside this program
+  std::int64_t flood_lines = 1000000; // the server's limit per 2 s window: its maximum, so no line is refused
   bool skip_pair = false;
 };
 
@@ -556,10 +557,10 @@ void row(const figures& f) {
 
 std::string default_server() { return io::exe_directory() + "..\\..\\demos\\chat\\chat_server.exe"; }
 
-std::vector<std::string> server_args(const std::string& pipe) {
-  // No flood refusals (the limit's maximum per window), no heartbeat (the
-  // clients never answer pings), no history, every client an instance at once.
-  return {"--pipe", pipe, "--flood-lines", "1000000", "--ping-interval", "0", "--history", "0",
+std::vector<std::string> server_args(const std::string& pipe, const bench_options& o) {
+  // No flood refusals (by default), no heartbeat (the clients never answer
+  // pings), no history, many instances waiting so the clients join quickly.
+  return {"--pipe", pipe, "--flood-lines", std::to_string(o.flood_lines), "--ping-interval", "0", "--history", "0",
           "--instances", "64", "--log-level", "warn"};
 }
 
@@ -570,6 +571,8 @@ std::string check(const bench_options& o) {
     return "--lines must be at least 1 and --warmup at least 0";
   if (o.line_timeout < 1 || o.line_timeout > 3600000)
     return "--line-timeout must be 1..3600000 ms";
+  if (o.flood_lines < 1 || o.flood_lines > 1000000)
+    return "--flood-lines must be 1..1000000";
   return {};
 }
 
@@ -587,6 +590,7 @@ int main(int argc, char** argv) {
     .option(o.warmup, "warmup", "lines sent first, not measured")
     .option(o.line_timeout, "line-timeout", "ms: bound on each line, join and the server's start and stop")
     .option(o.server, "server", "chat_server.exe to start (default: ..\\..\\demos\\chat\\ beside this program)")
+    .option(o.flood_lines, "flood-lines", "the server's --flood-lines (a refused line fails the run)")
     .option(o.skip_pair, "skip-pair", "no second run with 2 clients");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
@@ -594,7 +598,7 @@ int main(int argc, char** argv) {
     return cfg.usage_error(why);
   auto program = o.server.empty() ? default_server() : o.server;
   auto pipe = "iocaf-chat-bench-" + std::to_string(GetCurrentProcessId());
-  auto args = server_args(pipe);
+  auto args = server_args(pipe, o);
   server_process server;
   if (auto why = server.start(program, args, bound(o)); !why.empty()) {
     std::fprintf(stderr, "chat_bench: %s: %s\n%s", program.c_str(), why.c_str(), server.errors().c_str());
@@ -603,9 +607,9 @@ int main(int argc, char** argv) {
   std::printf("chat: %s", program.c_str());
   for (auto& a : args)
     std::printf(" %s", a.c_str());
-  std::printf("\n  (--flood-lines 1000000: no line is refused; --ping-interval 0: no heartbeat)\n"
+  std::printf("\n  (--flood-lines %lld per 2 s: a refused line fails the run; --ping-interval 0: no heartbeat)\n"
               "  %lld lines measured after %lld unmeasured, one in flight; latency: send -> last other client read\n",
-              static_cast<long long>(o.lines), static_cast<long long>(o.warmup));
+              static_cast<long long>(o.flood_lines), static_cast<long long>(o.lines), static_cast<long long>(o.warmup));
   std::vector<figures> rows;
   rows.push_back(chat_run{o, pipe, static_cast<std::size_t>(o.clients)}.run());
   if (!o.skip_pair && o.clients != 2 && rows.back().failure.empty())
