@@ -63,9 +63,13 @@ std::string finish_overlapped(HANDLE h, OVERLAPPED& ov, HANDLE ev, std::chrono::
   DWORD w = WaitForSingleObject(ev, static_cast<DWORD>(within.count()));
   if (w != WAIT_OBJECT_0) {
     unsigned long code = w == WAIT_TIMEOUT ? WAIT_TIMEOUT : GetLastError();
-    CancelIoEx(h, &ov);
-    WaitForSingleObject(ev, INFINITE); // the cancelled operation still signals: ov is free only then
-    return win32_failure("WaitForSingleObject", code);
+    auto why = win32_failure("WaitForSingleObject", code);
+    if (!CancelIoEx(h, &ov) && GetLastError() != ERROR_NOT_FOUND)
+      why += "; " + io::last_error("CancelIoEx").to_string();
+    // The cancelled operation still signals: ov is free only then.
+    if (WaitForSingleObject(ev, INFINITE) != WAIT_OBJECT_0)
+      why += "; " + io::last_error("WaitForSingleObject").to_string();
+    return why;
   }
   if (!GetOverlappedResult(h, &ov, &n, FALSE))
     return io::last_error("GetOverlappedResult").to_string();
@@ -177,12 +181,19 @@ private:
       OVERLAPPED ov{};
       ov.hEvent = ev->get();
       DWORD n = 0;
-      if (!ReadFile(h, buf, sizeof buf, nullptr, &ov) && GetLastError() != ERROR_IO_PENDING)
-        return; // the child's end closed: it exited
-      if (!GetOverlappedResult(h, &ov, &n, TRUE) || n == 0)
+      if ((!ReadFile(h, buf, sizeof buf, nullptr, &ov) && GetLastError() != ERROR_IO_PENDING)
+          || !GetOverlappedResult(h, &ov, &n, TRUE))
+        return ended(into, GetLastError());
+      if (n == 0)
         return;
       append(into, std::string(buf, n));
     }
+  }
+
+  // ERROR_BROKEN_PIPE: the child's end closed (it exited), the normal end.
+  void ended(std::string& into, unsigned long code) {
+    if (code != ERROR_BROKEN_PIPE)
+      append(into, "[reading the server's output: " + win32_failure("ReadFile", code) + "]\n");
   }
 
   void append(std::string& into, const std::string& s) {
@@ -218,17 +229,25 @@ struct run_state {
   std::size_t sender = 0;
   std::string text;
   std::size_t got = 0;     // receivers that decoded it
+  clock_type::time_point first; // the first receiver's read (meaningful once got > 0)
   clock_type::time_point last;
+  clock_type::duration busy{};  // the reader thread's time on this line's batches (stamping, next reads)
   bool closing = false;
   std::string failure;     // the first failure ends the run
   io::unique_handle port;
   io::unique_handle progress; // auto-reset: the main thread may have something to look at
 };
 
+// Wakes the main thread (under st.m).
+void signal(run_state& st) {
+  if (!SetEvent(st.progress.get()) && st.failure.empty())
+    st.failure = io::last_error("SetEvent").to_string(); // seen at the main thread's next bounded wake
+}
+
 void fail(run_state& st, const std::string& why) {
   if (st.failure.empty())
     st.failure = why;
-  SetEvent(st.progress.get());
+  signal(st);
 }
 
 bool of_this_run(const run_state& st, const std::string& nick) {
@@ -259,6 +278,8 @@ void on_message(run_state& st, std::size_t c, const std::string& payload, clock_
         return fail(st, cl.nick + ": wrong line '" + payload + "' (round " + std::to_string(st.round) + " expected '"
                           + st.text + "' from " + st.clients[st.sender]->nick + ")");
       cl.got_line = true;
+      if (st.got == 0)
+        st.first = now;
       st.last = now;
       if (++st.got + 1 < st.clients.size())
         return;
@@ -267,7 +288,7 @@ void on_message(run_state& st, std::size_t c, const std::string& payload, clock_
     default:
       return fail(st, cl.nick + ": unexpected message '" + payload + "'");
   }
-  SetEvent(st.progress.get());
+  signal(st);
 }
 
 // A completed read of client c: its frames, each stamped as it is decoded.
@@ -332,6 +353,7 @@ void reader(run_state& st, std::chrono::milliseconds within) {
       fail(st, io::last_error("GetQueuedCompletionStatusEx").to_string() + " (reads not finished)");
       return;
     }
+    auto batch_start = clock_type::now();
     std::lock_guard<std::mutex> g{st.m};
     std::vector<std::size_t> again;
     for (ULONG i = 0; i < n; ++i) {
@@ -346,6 +368,7 @@ void reader(run_state& st, std::chrono::milliseconds within) {
     }
     for (auto c : again) // after the batch is stamped
       start_read(st, c);
+    st.busy += clock_type::now() - batch_start;
   }
 }
 
@@ -382,7 +405,9 @@ io::result<io::unique_handle> open_client(const std::string& pipe, std::chrono::
 
 struct figures {
   std::size_t clients = 0;
-  std::vector<double> us; // one latency per measured line
+  std::vector<double> us;       // one latency per measured line: send -> last receiver's read
+  std::vector<double> first_us; // send -> first receiver's read
+  std::vector<double> busy_us;  // the clients' reader thread busy on the line
   double seconds = 0;     // the measured lines, first send to last read
   std::string failure;
 };
@@ -462,18 +487,21 @@ private:
     for (long r = 0; r < total; ++r) {
       if (r == o_.warmup)
         first = clock_type::now();
-      double us = 0;
-      if (auto why = one_line(r, us); !why.empty())
+      double us = 0, first_us = 0, busy_us = 0;
+      if (auto why = one_line(r, us, first_us, busy_us); !why.empty())
         return why;
-      if (r >= o_.warmup)
+      if (r >= o_.warmup) {
         f.us.push_back(us);
+        f.first_us.push_back(first_us);
+        f.busy_us.push_back(busy_us);
+      }
     }
     f.seconds = std::chrono::duration<double>(clock_type::now() - first).count();
     return {};
   }
 
   // Round r: client r mod n says "line r from NICK"; waits for the others.
-  std::string one_line(long r, double& us) {
+  std::string one_line(long r, double& us, double& first_us, double& busy_us) {
     std::string payload;
     HANDLE h;
     {
@@ -482,6 +510,7 @@ private:
       st_.sender = static_cast<std::size_t>(r) % n_;
       st_.text = "line " + std::to_string(r) + " from " + st_.clients[st_.sender]->nick;
       st_.got = 0;
+      st_.busy = {};
       for (auto& cl : st_.clients)
         cl->got_line = false;
       payload = framed_chat(make(chat_kind::say, {}, st_.text));
@@ -494,7 +523,10 @@ private:
     std::lock_guard<std::mutex> g{st_.m};
     if (!why.empty())
       return why + missing();
-    us = std::chrono::duration<double, std::micro>(st_.last - t0).count();
+    using micros = std::chrono::duration<double, std::micro>;
+    us = micros(st_.last - t0).count();
+    first_us = micros(st_.first - t0).count();
+    busy_us = micros(st_.busy).count();
     st_.round = -1;
     return {};
   }
@@ -550,9 +582,9 @@ void row(const figures& f) {
     std::printf("%8zu %8s  failed: %s\n", f.clients, "-", f.failure.c_str());
     return;
   }
-  std::printf("%8zu %8zu %10.0f %10.0f %10.0f %10.0f\n", f.clients, f.us.size(), percentile(f.us, 0.5),
-              percentile(f.us, 0.99), *std::max_element(f.us.begin(), f.us.end()),
-              static_cast<double>(f.us.size()) / f.seconds);
+  std::printf("%8zu %8zu %10.0f %10.0f %10.0f %10.0f   %10.0f %10.0f\n", f.clients, f.us.size(),
+              percentile(f.us, 0.5), percentile(f.us, 0.99), *std::max_element(f.us.begin(), f.us.end()),
+              static_cast<double>(f.us.size()) / f.seconds, percentile(f.first_us, 0.5), percentile(f.busy_us, 0.5));
 }
 
 std::string default_server() { return io::exe_directory() + "..\\..\\demos\\chat\\chat_server.exe"; }
@@ -608,14 +640,16 @@ int main(int argc, char** argv) {
   for (auto& a : args)
     std::printf(" %s", a.c_str());
   std::printf("\n  (--flood-lines %lld per 2 s: a refused line fails the run; --ping-interval 0: no heartbeat)\n"
-              "  %lld lines measured after %lld unmeasured, one in flight; latency: send -> last other client read\n",
+              "  %lld lines measured after %lld unmeasured, one in flight; latency: send -> last other client read\n"
+              "  1st: send -> first client read; rdr: the clients' one reader thread busy per line (client cost)\n",
               static_cast<long long>(o.flood_lines), static_cast<long long>(o.lines), static_cast<long long>(o.warmup));
   std::vector<figures> rows;
   rows.push_back(chat_run{o, pipe, static_cast<std::size_t>(o.clients)}.run());
   if (!o.skip_pair && o.clients != 2 && rows.back().failure.empty())
     rows.push_back(chat_run{o, pipe, 2}.run());
   auto stopped = server.stop(bound(o));
-  std::printf("%8s %8s %10s %10s %10s %10s\n", "clients", "lines", "p50 us", "p99 us", "max us", "lines/s");
+  std::printf("%8s %8s %10s %10s %10s %10s   %10s %10s\n", "clients", "lines", "p50 us", "p99 us", "max us",
+              "lines/s", "1st p50 us", "rdr p50 us");
   bool ok = stopped.empty();
   for (auto& f : rows) {
     row(f);
