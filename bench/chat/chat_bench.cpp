@@ -254,6 +254,22 @@ bool of_this_run(const run_state& st, const std::string& nick) {
   return std::any_of(st.clients.begin(), st.clients.end(), [&](auto& cl) { return cl->nick == nick; });
 }
 
+// A said line at receiver c: it must be the line in flight, once. The
+// main thread is woken when the last receiver has it.
+void on_said(run_state& st, std::size_t c, const chat_message& m, const std::string& payload,
+             clock_type::time_point now) {
+  auto& cl = *st.clients[c];
+  if (st.round < 0 || c == st.sender || cl.got_line || m.nick != st.clients[st.sender]->nick || m.text != st.text)
+    return fail(st, cl.nick + ": wrong line '" + payload + "' (round " + std::to_string(st.round) + " expected '"
+                      + st.text + "' from " + st.clients[st.sender]->nick + ")");
+  cl.got_line = true;
+  if (st.got == 0)
+    st.first = now;
+  st.last = now;
+  if (++st.got + 1 == st.clients.size())
+    signal(st);
+}
+
 // One decoded message of client c (under st.m).
 void on_message(run_state& st, std::size_t c, const std::string& payload, clock_type::time_point now) {
   auto& cl = *st.clients[c];
@@ -263,28 +279,13 @@ void on_message(run_state& st, std::size_t c, const std::string& payload, clock_
   auto& m = *p.message;
   switch (m.kind) {
     case chat_kind::entered: cl.entered = true; break;
-    case chat_kind::joined: // a client of an earlier run may still be leaving: count this run's only
-      if (!of_this_run(st, m.nick))
-        return;
-      ++cl.joined_seen;
-      break;
-    case chat_kind::left:
+    case chat_kind::joined: ++cl.joined_seen; break;
+    case chat_kind::left: // a client of an earlier run may still be leaving
       if (of_this_run(st, m.nick))
         return fail(st, cl.nick + ": " + m.nick + " left (dropped by the server?)");
       return;
     case chat_kind::welcome: case chat_kind::ping: return;
-    case chat_kind::said: {
-      if (st.round < 0 || c == st.sender || cl.got_line || m.nick != st.clients[st.sender]->nick || m.text != st.text)
-        return fail(st, cl.nick + ": wrong line '" + payload + "' (round " + std::to_string(st.round) + " expected '"
-                          + st.text + "' from " + st.clients[st.sender]->nick + ")");
-      cl.got_line = true;
-      if (st.got == 0)
-        st.first = now;
-      st.last = now;
-      if (++st.got + 1 < st.clients.size())
-        return;
-      break;
-    }
+    case chat_kind::said: return on_said(st, c, m, payload, now);
     default:
       return fail(st, cl.nick + ": unexpected message '" + payload + "'");
   }
