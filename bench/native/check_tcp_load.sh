@@ -41,5 +41,5 @@ expect() {
 expect echo 0 '^[1-9][0-9]* [0-9.]+ [0-9]+ [0-9]+ 0 ?$'
 expect silent 1 ' 2 .*timed out'
 expect corrupt 1 ' 2 .*differs'
-expect close 1 ' 2 .*closed the connection'
+expect close 1 ' 2 .*(closed the connection|reset by peer)'
 exit $bad
