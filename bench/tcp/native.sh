@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TCP echo with a native Linux load client: each server (iocaf, a raw IOCP
 # loop, Asio) runs alone under Wine in its own process (iocaf_tcp_serve.exe);
-# the client (bench/native/tcp_load.cpp, built here with the system g++) runs
+# the client (bench/native/tcp_load.cpp, built by bench/native/build.sh with the system g++) runs
 # outside Wine, so only the server pays Wine's costs. All three servers run at
 # once; each cell measures them one after another in a rotating order (the
 # first measured in a process was slower under Wine; see tcp_bench.cpp).
