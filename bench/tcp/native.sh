@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TCP echo with a native Linux load client: each server (iocaf, a raw IOCP
 # loop, Asio) runs alone under Wine in its own process (iocaf_tcp_serve.exe);
-# the client (bench/native/tcp_load.cpp, built here with the system g++) runs
+# the client (bench/native/tcp_load.cpp, built by bench/native/build.sh with the system g++) runs
 # outside Wine, so only the server pays Wine's costs. All three servers run at
 # once; each cell measures them one after another in a rotating order (the
 # first measured in a process was slower under Wine; see tcp_bench.cpp).
@@ -19,12 +19,25 @@ while [ $# -gt 0 ]; do
 done
 serve="$build/bench/tcp/iocaf_tcp_serve.exe"
 [ -f "$serve" ] || { echo "native.sh: $serve missing: build the target iocaf_tcp_serve first" >&2; exit 1; }
-client=build/bench-native/tcp_load
-if [ ! -x "$client" ] || [ bench/native/tcp_load.cpp -nt "$client" ]; then
-  mkdir -p build/bench-native
-  g++ -O2 -std=c++17 -pthread -o "$client" bench/native/tcp_load.cpp
-fi
+client=$(bench/native/build.sh)
 export IOCAF_WINEPREFIX=${IOCAF_WINEPREFIX:-$PWD/$build/wineprefix}
+
+# Whether this prefix's wineserver runs: it works in /tmp/...wine.../server-DEV-INODE
+# of the prefix directory.
+prefix_server_running() {
+  [ -d "$IOCAF_WINEPREFIX" ] || return 1
+  local id p
+  id=$(printf 'server-%x-%x' $(stat -L -c '%d %i' "$IOCAF_WINEPREFIX"))
+  for p in /proc/[0-9]*; do
+    [[ "$(cat "$p/comm" 2>/dev/null)" == wineserver* ]] && [[ "$(readlink "$p/cwd" 2>/dev/null)" == */"$id" ]] &&
+      return 0
+  done
+  return 1
+}
+# A wineserver this script started is stopped at the end (with Wine's
+# services), so a run leaves no Wine process behind; one that ran already
+# (ctest, another run) is left alone.
+prefix_server_running && own_wineserver=0 || own_wineserver=1
 scripts/wine-run.sh --start
 
 work=$(mktemp -d)
@@ -37,6 +50,7 @@ cleanup() {
   for s in "${servers[@]}"; do
     [ -n "${pid[$s]:-}" ] && kill "${pid[$s]}" 2>/dev/null || true
   done
+  [ "$own_wineserver" = 1 ] && scripts/wine-run.sh --stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,7 +79,14 @@ for size in 64 16384; do
   for conns in 1 16 64; do
     for i in 0 1 2; do
       s=${servers[$(( (i + rotation) % 3 ))]}
-      if ! line=$("$client" "${port[$s]}" "$conns" "$size" "$seconds"); then
+      rc=0
+      line=$("$client" "${port[$s]}" "$conns" "$size" "$seconds") || rc=$?
+      # messages seconds p50 p99 failed [error]; anything else (a crash) is a failed cell of 0.
+      if ! [[ "$line" =~ ^[0-9]+\ [0-9.]+\ [0-9]+\ [0-9]+\ [0-9]+ ]]; then
+        line="0 $seconds 0 0 $conns client exit $rc: $line"
+        rc=1
+      fi
+      if [ "$rc" -ne 0 ]; then
         failed=1
         echo "native.sh: $s $size B x $conns: $line" >&2
       fi
@@ -93,7 +114,7 @@ done
 
 echo "TCP echo, $seconds s per cell, loopback, native Linux client, each server alone under Wine (order rotating per cell)"
 awk '
-  { key = $2 " " $3; msgs = $4 / $5; rate[$1 " " key] = msgs; row[NR] = $0 }
+  { key = $2 " " $3; rate[$1 " " key] = ($5 > 0 ? $4 / $5 : 0); row[NR] = $0 }
   END {
     printf "%-7s %7s %5s %10s %9s %9s %9s %10s\n", "server", "size", "conns", "msg/s", "MB/s", "p50 us", "p99 us", "vs iocaf"
     split("iocaf iocp asio", order, " ")
@@ -101,8 +122,14 @@ awk '
       for (r = 1; r <= NR; r++) {
         split(row[r], f, " ")
         if (f[1] != order[o]) continue
-        m = f[4] / f[5]; base = rate["iocaf " f[2] " " f[3]]
+        m = (f[5] > 0 ? f[4] / f[5] : 0); base = rate["iocaf " f[2] " " f[3]]
         printf "%-7s %7d %5d %10.0f %9.2f %9.0f %9.0f %9.2fx\n", f[1], f[2], f[3], m, m * f[2] / 1e6, f[6], f[7], (base > 0 ? m / base : 0)
+        if (f[2] == 64 && f[3] == 1) p50[f[1]] = f[6]
       }
+    # The latency check of tcp_bench: one connection against the raw loop, flagged past 3x.
+    if (p50["iocp"] > 0) {
+      ratio = p50["iocaf"] / p50["iocp"]
+      printf "latency check, 1 connection, 64 B: iocaf p50 %.0f us, raw loop %.0f us: %.2fx%s\n", p50["iocaf"], p50["iocp"], ratio, (ratio > 3 ? "  FLAG: over 3x the raw loop" : "")
+    }
   }' "$work/cells"
 exit $failed

@@ -32,14 +32,23 @@ public:
     std::size_t to_send = 0, sent = 0;
   };
 
-  std::uint16_t start() {
-    port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  // Listens on 127.0.0.1:port (0: any free port) and returns the port, or 0
+  // when the listener could not be set up (WSAGetLastError() says why; then
+  // no stop()).
+  std::uint16_t start(std::uint16_t port = 0) {
     listener_ = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
     sockaddr_in a{};
     a.sin_family = AF_INET;
+    a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    listen(listener_, SOMAXCONN);
+    if (listener_ == INVALID_SOCKET || bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        listen(listener_, SOMAXCONN) != 0) {
+      int e = WSAGetLastError();
+      closesocket(std::exchange(listener_, INVALID_SOCKET));
+      WSASetLastError(e);
+      return 0;
+    }
+    port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
     int len = sizeof(a);
     getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
     CreateIoCompletionPort(reinterpret_cast<HANDLE>(listener_), port_, 0, 0);
