@@ -221,21 +221,34 @@ TEST_F(pipe_test, pipe_write_to_a_draining_connection_is_refused) {
   auto pair = make_pipe_pair(core(), "draining");
   ASSERT_TRUE(pair);
   auto conn = spawn_pipe_connection(*sys, rt->core(), std::move(pair->server), "draining", true, {}, self);
-  ASSERT_TRUE(receive_one<frame_opened>(self));
-  // Back to back: the write is in the mailbox long before the cancelled read's
-  // packet can end the drain that the close starts.
+  auto opened = receive_one<frame_opened>(self);
+  ASSERT_TRUE(opened);
+  // More than the pipe's 64 KiB buffer, which the client does not read yet:
+  // the writes stay pending, so the graceful close cannot finish its drain,
+  // and the late write always meets a closing connection (sent back to back
+  // with the close alone, a preempted test thread once lost that race to a
+  // drain that had already ended, and the write went to a dead actor).
+  const std::string chunk(60 * 1024, 'd');
+  constexpr int chunks = 8;
+  for (int i = 0; i < chunks; ++i)
+    self->send(conn, frame_send{chunk});
   self->send(conn, close_atom::value);
   self->send(conn, frame_send{"too late"});
-  auto closed = receive_one<frame_closed>(self);
-  ASSERT_TRUE(closed);
-  EXPECT_FALSE(closed->reason) << describe(closed->reason);
-  std::optional<frame_refused> refused;
-  self->receive([&](frame_refused& r) { refused = std::move(r); },
-                caf::after(std::chrono::seconds(5)) >> [] {});
+  auto refused = receive_one<frame_refused>(self);
   ASSERT_TRUE(refused) << "the write was dropped without a word";
   EXPECT_TRUE(is(refused->reason, errc::closing)) << describe(refused->reason);
   EXPECT_EQ(refused->bytes, 8u);
-  EXPECT_EQ(refused->connection, conn);
+  EXPECT_EQ(refused->connection, opened->connection);
+  // Now the client reads the frames (headers + payloads), and the drain ends cleanly.
+  std::size_t got = 0;
+  while (got < chunks * (chunk.size() + proto::frame_header_size)) {
+    auto [rc, data] = read_blocking(pair->client.get());
+    ASSERT_EQ(rc, 0u) << "after " << got << " bytes";
+    got += data.size();
+  }
+  auto closed = receive_one<frame_closed>(self);
+  ASSERT_TRUE(closed);
+  EXPECT_FALSE(closed->reason) << describe(closed->reason);
 }
 
 // A handler that tells `test` which handler (itself) a connection opened to,
