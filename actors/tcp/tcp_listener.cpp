@@ -66,10 +66,11 @@ void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::ac
   ++st.stats.accept_errors;
   // A code that says "the listening socket is unusable" is believed only if
   // the socket agrees (see io::is_listening); our own cancel is never retried.
+  const char* note = "";
   if (kind == io::accept_failure::fatal && err.code() != ERROR_OPERATION_ABORTED && !st.ops.closing()) {
     auto listening = io::is_listening(st.sock.get());
     if (listening && *listening) {
-      st.log->warn("listener: {}, but the socket still listens: treated as a shortage", err.to_string());
+      note = " (the socket still listens: treated as a shortage)";
       kind = io::accept_failure::transient;
     } else if (!listening) {
       st.log->error("listener: {}", listening.err().to_string());
@@ -85,7 +86,7 @@ void on_accept_failed(self_ptr self, std::size_t i, const io::error& err, io::ac
       ++st.stats.transient_errors;
       st.backoff = std::min(max_backoff, std::max(first_backoff, st.backoff * 2));
       st.slots[i].state = slot_state::backing_off;
-      st.log->warn("listener: {}; accepting again on this slot in {} ms", err.to_string(), st.backoff.count());
+      st.log->warn("listener: {}{}; accepting again on this slot in {} ms", err.to_string(), note, st.backoff.count());
       accept_again(self, i, st.backoff);
       return;
     }
