@@ -20,17 +20,25 @@ namespace iocaf::test {
 
 constexpr auto timeout = std::chrono::seconds(30);
 
-// One actor system per test program, never destroyed: creating and
-// destroying a CAF actor system per test hung intermittently under Wine
-// (in ~actor_system, after every actor had gone). Each test still gets its
-// own iocaf runtime (port, broker, table), which is what the tests examine.
+// One actor system per test program, built on first use and ended by main()
+// after the last test (end_shared_system): each test gets its own iocaf
+// runtime (port, broker, table), which is what the tests examine. Ending the
+// system joins CAF's threads, so the process never exits under them (a test
+// program that left them running crashed under Wine at exit now and then: a
+// SegFault after "[  PASSED  ]").
+inline std::unique_ptr<caf::actor_system>& shared_system_slot() {
+  static std::unique_ptr<caf::actor_system> sys;
+  return sys;
+}
+
 inline caf::actor_system& shared_system() {
-  static caf::actor_system* sys = [] {
+  auto& sys = shared_system_slot();
+  if (!sys) {
     static caf::actor_system_config cfg;
     configure(cfg);
     cfg.set("scheduler.max-threads", 2);
-    return new caf::actor_system(cfg); // leaked on purpose, see above
-  }();
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
   return *sys;
 }
 

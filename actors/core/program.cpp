@@ -169,11 +169,7 @@ run_result run_until_stopped(runtime& rt, const stop_options& opts) {
 
 // --- the actor system's end ----------------------------------------------------------
 
-namespace {
-
-// Destroys the actor system within `bound`, or says why it could not and
-// ends the process (with status rc) rather than hang. ~actor_system waits
-// without a bound, first until no actor runs (an actor nobody stopped keeps
+// ~actor_system waits without a bound, first until no actor runs (an actor nobody stopped keeps
 // it waiting forever), then for its logger's last reference, which every
 // thread that ran CAF code holds until it exits. (That second wait was the
 // hang programs used to avoid with _Exit: with CAF's thread_local logger
@@ -181,7 +177,7 @@ namespace {
 // the reference was never released and the wait never ended. CAF built as
 // scripts/setup.sh does, with CAF_NO_THREAD_LOCAL, releases it through a
 // pthread key destructor instead.)
-void destroy_system(std::unique_ptr<caf::actor_system> sys, std::chrono::milliseconds bound, int rc) {
+void end_actor_system(std::unique_ptr<caf::actor_system> sys, std::chrono::milliseconds bound, int stuck_rc) {
   auto* raw = sys.get();
   auto* lg = &raw->logger();
   std::mutex mtx;
@@ -200,7 +196,7 @@ void destroy_system(std::unique_ptr<caf::actor_system> sys, std::chrono::millise
                                          : ", logger references: " + std::to_string(lg->get_reference_count()));
     std::fflush(stdout);
     std::fflush(stderr);
-    std::_Exit(rc);
+    std::_Exit(stuck_rc);
   });
   sys.reset();
   {
@@ -211,8 +207,6 @@ void destroy_system(std::unique_ptr<caf::actor_system> sys, std::chrono::millise
   watchdog.join();
 }
 
-} // namespace
-
 int run_program(program_config& cfg, const std::function<int(caf::actor_system&, runtime&)>& body) {
   auto sys = std::make_unique<caf::actor_system>(cfg);
   int rc = 1;
@@ -222,7 +216,7 @@ int run_program(program_config& cfg, const std::function<int(caf::actor_system&,
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", cfg.name().c_str(), e.what());
   }
-  destroy_system(std::move(sys), std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_bound), rc);
+  end_actor_system(std::move(sys), std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_bound), rc);
   std::fflush(stdout);
   return rc;
 }

@@ -29,6 +29,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -154,5 +155,11 @@ void request_stop();
 // then (~actor_system would wait for it forever) it logs that and ends the
 // process with body's status instead. A runtime that cannot start: 1.
 int run_program(program_config& cfg, const std::function<int(caf::actor_system&, runtime&)>& body);
+
+// Destroys sys within `bound`, so that no CAF thread is left running when the
+// process exits. When it cannot (an actor is still alive: ~actor_system would
+// wait for it forever), it logs what still runs and ends the process with
+// status `stuck_rc`. run_program ends its system this way.
+void end_actor_system(std::unique_ptr<caf::actor_system> sys, std::chrono::milliseconds bound, int stuck_rc);
 
 } // namespace iocaf
