@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <atomic>
 #include <functional>
@@ -93,6 +94,10 @@ protected:
     sys = &shared_system();
     live_operations_at_start = io::operation::live_count();
     live_waits_at_start = io::wait_registration::live_count();
+    // IOCAF_TEST_BROKER_RUNS_ACTORS=0 runs a suite with every actor on
+    // CAF's workers (the runtime's other placement).
+    if (const char* v = std::getenv("IOCAF_TEST_BROKER_RUNS_ACTORS"))
+      opts.broker_runs_actors = std::string{v} != "0";
     rt = std::make_unique<runtime>(*sys, opts);
   }
 

@@ -12,13 +12,14 @@ bool io_core::put_in_flight(const io::operation_ptr& op, const caf::actor_addr& 
   return table.insert({op, start, start->generation, caf::actor_cast<caf::strong_actor_ptr>(owner), std::move(wait)});
 }
 
-void io_core::complete(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error) {
+void io_core::complete(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error,
+                       caf::execution_unit* here) {
   if (entry.wait)
-    on_wait_packet(entry);
-  deliver(entry, bytes, error);
+    on_wait_packet(entry, here);
+  deliver(entry, bytes, error, here);
 }
 
-void io_core::on_wait_packet(const inflight_entry& entry) {
+void io_core::on_wait_packet(const inflight_entry& entry, caf::execution_unit* here) {
   auto& w = entry.wait;
   if (entry.op->kind() == io::op_kind::wait_unregistered) {
     if (auto err = w->on_acknowledged())
@@ -27,14 +28,15 @@ void io_core::on_wait_packet(const inflight_entry& entry) {
     // operation leaves the table now and its owner learns it was aborted.
     if (w->current_state() == io::wait_registration::cancelled)
       if (auto fired = table.take(w->fired_op().overlapped()))
-        deliver(*fired, 0, ERROR_OPERATION_ABORTED);
+        deliver(*fired, 0, ERROR_OPERATION_ABORTED, here);
   } else if (entry.op->orphaned() || entry.owner == nullptr) {
     // Fired for a dead owner: unregister on its behalf.
     end_wait(w, caf::actor_cast<caf::actor_addr>(entry.owner), true);
   }
 }
 
-void io_core::deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error) {
+void io_core::deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error,
+                      caf::execution_unit* here) {
   auto owner = caf::actor_cast<caf::actor>(entry.owner);
   if (entry.op->orphaned() || !owner) {
     orphans_released.fetch_add(1);
@@ -44,7 +46,9 @@ void io_core::deliver(const inflight_entry& entry, std::uint32_t bytes, std::uin
   completions.fetch_add(1);
   // Anonymous: a completion must not hold a reference to the broker (a
   // detached actor's thread lives until its last reference is gone).
-  caf::anon_send(owner, io_completed{entry.op->id(), entry.generation, bytes, error});
+  owner->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                           io_completed{entry.op->id(), entry.generation, bytes, error}),
+                 here);
 }
 
 void io_core::on_wait_post_failed(io::operation& op, const io::error& why) {

@@ -44,8 +44,11 @@ struct io_core {
 
   // The single completion path: a dequeued packet's entry (or a synthetic
   // one, when no packet can come) goes to its owner as io_completed; a wait's
-  // packets also advance the wait. Any thread.
-  void complete(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error);
+  // packets also advance the wait. Any thread. `here`: the execution unit
+  // the owner is scheduled on if the message wakes it (the broker's own
+  // thread); null: CAF's scheduler.
+  void complete(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error,
+                caf::execution_unit* here = nullptr);
 
   // A wait callback could not post its packet: complete the operation
   // without one and leak the registration (its callbacks may still run).
@@ -72,8 +75,8 @@ struct io_core {
   void leak(io::wait_ptr w);
 
 private:
-  void deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error);
-  void on_wait_packet(const inflight_entry& entry);
+  void deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error, caf::execution_unit* here);
+  void on_wait_packet(const inflight_entry& entry, caf::execution_unit* here);
 
   mutable std::mutex mtx_;
   std::unordered_map<caf::actor_id, caf::actor_addr> io_actors_;

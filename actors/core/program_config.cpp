@@ -104,6 +104,7 @@ program_config::program_config(std::string name, std::string summary, bool with_
   shutdown_bound = ro.shutdown_bound;
   kill_grace = ro.kill_grace;
   broker_batch = ro.batch_size;
+  broker_runs_actors = ro.broker_runs_actors;
   max_queued_bytes = so.max_queued_bytes;
   write_batch = so.write_batch;
   read_credit = so.read_credit;
@@ -138,6 +139,8 @@ void program_config::add_runtime_options() {
     .add(kill_grace, "kill-grace",
          "after killing io actors at the bound, how long to wait for their packets" + default_text(kill_grace))
     .add(broker_batch, "broker-batch", "completion packets dequeued per call" + default_text(broker_batch))
+    .add(broker_runs_actors, "broker-runs-actors",
+         "actors a completion wakes run on the broker's thread, one at a time (=false: on CAF's workers; default: true)")
     .add(max_queued_bytes, "max-queued-bytes",
          "write queue bound of a connection, bytes" + default_text(max_queued_bytes))
     .add(write_batch, "write-batch", "queued sends gathered into one write, bytes" + default_text(write_batch))
@@ -208,6 +211,7 @@ iocaf::runtime_options program_config::runtime_options() const {
   ro.shutdown_bound = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_bound);
   ro.kill_grace = std::chrono::duration_cast<std::chrono::milliseconds>(kill_grace);
   ro.batch_size = broker_batch;
+  ro.broker_runs_actors = broker_runs_actors;
   return ro;
 }
 

@@ -24,6 +24,11 @@ struct runtime_options {
   std::chrono::milliseconds kill_grace{1000};
   // Packets dequeued per GetQueuedCompletionStatusEx call.
   std::size_t batch_size = 64;
+  // The actors a completion wakes (its io actor, then its handler, ...) run
+  // on the broker's thread right after the dequeue, one at a time; false:
+  // on CAF's workers, woken from their sleep. A handler that burns CPU holds
+  // up the dequeue either way it is woken: spawn it detached (docs/handlers.md).
+  bool broker_runs_actors = true;
 };
 
 struct shutdown_report {

@@ -7,6 +7,8 @@
 // table with messages/s, MB/s, p50/p99 and ratios to iocaf.
 //   tcp_bench [--seconds S]   (default 2 per cell)
 #include "actors/core/runtime.hpp"
+
+#include <optional>
 #include "actors/tcp/tcp_listener.hpp"
 #include "actors/core/program.hpp"
 #include "demos/echo/tcp_echo.hpp"
@@ -70,6 +72,9 @@ int main(int argc, char** argv) {
   cfg.option(slice_ms, "neighbour-slice-ms", "CPU each neighbour burns per message, ms");
   cfg.option(buffered_too, "buffered-reads-too",
              "also run iocaf with its read buffers kept (iocaf-b), never released for zero-byte reads");
+  bool workers_too = false;
+  cfg.option(workers_too, "workers-too",
+             "also run iocaf with the actors a completion wakes on CAF's workers (iocaf-w), not on the broker's thread");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (seconds < 0.2 || seconds > 60)
@@ -90,16 +95,21 @@ int main(int argc, char** argv) {
   caf_cfg.set("scheduler.policy", scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf::actor_system sys{caf_cfg};
   runtime rt{sys};
+  runtime_options on_workers;
+  on_workers.broker_runs_actors = false;
+  std::optional<runtime> rt_w;
+  if (workers_too)
+    rt_w.emplace(sys, on_workers);
   struct server {
     std::string name;
     std::uint16_t port;
   };
   std::vector<server> servers;
-  auto start_iocaf = [&](const std::string& name, bool release_read_buffers) {
+  auto start_iocaf = [&](const std::string& name, runtime& on, bool release_read_buffers) {
     tcp_listener_options opts;
     if (!release_read_buffers)
       opts.connection.release_read_buffer_after = std::chrono::milliseconds(0);
-    auto srv = spawn_tcp_listener(sys, rt.core(), opts, [&sys] { return sys.spawn(tcp_echo, true); });
+    auto srv = spawn_tcp_listener(sys, on.core(), opts, [&sys] { return sys.spawn(tcp_echo, true); });
     if (!srv) {
       std::fprintf(stderr, "tcp_bench: %s\n", describe(srv.error()).c_str());
       return false;
@@ -107,7 +117,8 @@ int main(int argc, char** argv) {
     servers.push_back({name, srv->local.port()});
     return true;
   };
-  if (!start_iocaf("iocaf", true) || (buffered_too && !start_iocaf("iocaf-b", false)))
+  if (!start_iocaf("iocaf", rt, true) || (buffered_too && !start_iocaf("iocaf-b", rt, false))
+      || (workers_too && !start_iocaf("iocaf-w", *rt_w, true)))
     return 1;
   bench::raw_iocp_server raw_loop;
   servers.push_back({"iocp", raw_loop.start()});
@@ -161,7 +172,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < neighbours; ++i)
         burners.push_back(detached ? sys.spawn<caf::detached>(cpu_burner, slice) : sys.spawn(cpu_burner, slice));
       for (auto& srv : servers)
-        if (srv.name == "iocaf" || srv.name == "asio")
+        if (srv.name == "iocaf" || srv.name == "iocaf-w" || srv.name == "asio")
           neighbour_cells.push_back({detached ? "detached" : "scheduled", srv.name, measure(srv, 64, 1, seconds)});
       caf::scoped_actor self{sys};
       for (auto& b : burners) {
@@ -180,6 +191,8 @@ int main(int argc, char** argv) {
   as.stop();
   raw_loop.stop();
   rt.shutdown();
+  if (rt_w)
+    rt_w->shutdown();
   std::sort(cells.begin(), cells.end(), [&](const cell& a, const cell& b) {
     auto rank = [&](const std::string& name) {
       return std::find_if(servers.begin(), servers.end(), [&](const server& s) { return s.name == name; }) -
