@@ -12,12 +12,21 @@ set_tests_properties(wine_stop PROPERTIES FIXTURES_CLEANUP iocaf_wine)
 
 # iocaf_add_wine_test(target): registers each GoogleTest of an exe with ctest,
 # run under Wine, inside the iocaf_wine fixture.
+# BROKER_PLACEMENT_TOO: a second entry, NAME.broker_runs_actors, runs the
+# same tests with the actors a completion wakes on the broker's thread.
 function(iocaf_add_wine_test target)
+  cmake_parse_arguments(arg "BROKER_PLACEMENT_TOO" "" "" ${ARGN})
+  set(names ${target})
   add_test(NAME ${target} COMMAND ${target})
+  if(arg_BROKER_PLACEMENT_TOO)
+    list(APPEND names ${target}.broker_runs_actors)
+    add_test(NAME ${target}.broker_runs_actors COMMAND ${target})
+    set_tests_properties(${target}.broker_runs_actors PROPERTIES ENVIRONMENT IOCAF_TEST_BROKER_RUNS_ACTORS=1)
+  endif()
   # Wine may end a crashed program with exit code 0, so the exit code alone
   # cannot be trusted: a run passes only if GoogleTest printed its summary
-  # and no failure.
-  set_tests_properties(${target} PROPERTIES FIXTURES_REQUIRED iocaf_wine TIMEOUT 900
+  # and no failure (nor an actor system that could not end: tests/main.cpp).
+  set_tests_properties(${names} PROPERTIES FIXTURES_REQUIRED iocaf_wine TIMEOUT 900
     PASS_REGULAR_EXPRESSION "\\[  PASSED  \\]"
-    FAIL_REGULAR_EXPRESSION "\\[  FAILED  \\];unhandled exception;page fault")
+    FAIL_REGULAR_EXPRESSION "\\[  FAILED  \\];unhandled exception;page fault;the actor system did not end")
 endfunction()

@@ -356,6 +356,39 @@ TEST_F(tcp, listener_keeps_serving_when_accept_fails_while_the_socket_still_list
   EXPECT_EQ(st.accepted, 1u);
 }
 
+// With broker_runs_actors the actors a completion wakes (the connection,
+// then its handler) run on the broker's thread, so a connection keeps
+// echoing while every CAF worker is held by another actor (CPU-heavy user
+// actors, in real programs). With the actors on the workers this echo waits
+// until a worker is free (seen: the recv timed out after 10 s).
+TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_worker_is_busy) {
+  rt.reset();
+  runtime_options ro;
+  ro.broker_runs_actors = true;
+  runtime_test::start(ro);
+  tcp_listener_options opts;
+  opts.accepts_posted = 1;
+  opts.connection.release_read_buffer_after = std::chrono::milliseconds(0); // no timer message
+  auto srv = listen(sys->spawn(tcp_echo, false), opts);
+  ASSERT_TRUE(srv.actor);
+  auto client = raw_connect(srv.local.port());
+  set_timeouts(client.s, 10000);
+  ASSERT_EQ(raw_echo(client.s, "before the workers are taken"), "");
+  io::unique_handle release{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  ASSERT_TRUE(release) << io::last_error("CreateEventW").to_string();
+  auto workers = static_cast<int>(sys->scheduler().num_workers());
+  auto holding = std::make_shared<std::atomic<int>>(0);
+  for (int i = 0; i < workers; ++i)
+    sys->spawn([ev = release.get(), holding] {
+      holding->fetch_add(1);
+      WaitForSingleObject(ev, 60000); // holds this worker until the test lets go
+    });
+  ASSERT_TRUE(test::eventually([&] { return holding->load() == workers; }, "every CAF worker is held"));
+  auto echoed = raw_echo(client.s, "while every worker is held");
+  SetEvent(release.get());
+  EXPECT_EQ(echoed, "");
+}
+
 // Clients that connect and reset before their accept completes are the
 // peer's business: the listener counts them and keeps serving everyone else,
 // however many come in a row (Wine reports each as AcceptEx failing with

@@ -15,17 +15,18 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// The broker's thread as a CAF execution unit, as Asio's run() thread runs
-// handlers. The actor a completion wakes (its io actor) runs here right
-// after the dequeue, then the actor that one wakes (its handler), and so on,
-// one at a time: no CAF worker must first be woken from its sleep (a
-// wineserver round trip under Wine, ~90 us per hop measured; one TCP
-// connection's round trip went from ~600 to ~320 us). Only one actor waits
-// here at a time: a second one woken meanwhile goes to CAF's scheduler, so
-// many busy connections still spread over the workers (with every woken io
-// actor kept here, 250 ping-pong connections took 28 s instead of ~9). An
-// actor runs in one place at a time whichever unit woke it (its mailbox
-// guarantees that), so an actor a worker's message wakes runs on a worker.
+// The broker's thread as a CAF execution unit (runtime_options::
+// broker_runs_actors), as Asio runs handlers on its run() thread. The actor a
+// completion wakes (its io actor) runs here right after the dequeue, then the
+// actor that one wakes (its handler), and so on, one at a time: no CAF
+// worker must be woken from its sleep first (a wineserver round trip under
+// Wine, ~90 us per hop measured), and CPU-heavy actors on the workers cannot
+// hold the I/O up. Only one actor waits here at a time: a second one woken
+// meanwhile goes to CAF's scheduler, so many busy connections still spread
+// over the workers (with every woken io actor kept here, 250 ping-pong
+// connections took 28 s instead of ~9). An actor runs in one place at a time
+// whichever unit woke it (its mailbox guarantees that), so an actor a
+// worker's message wakes runs on a worker.
 class broker_unit : public caf::execution_unit {
 public:
   explicit broker_unit(caf::actor_system& sys)

@@ -14,7 +14,7 @@ namespace iocaf {
 
 // runs_actors: the actors a completion wakes (its io actor, then its
 // handler, ...) run on the broker's thread, one at a time (broker_unit in
-// io_broker.cpp); false: on CAF's workers.
+// io_broker.cpp); false: on CAF's workers (runtime_options).
 void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, std::size_t batch_size,
                bool runs_actors);
 

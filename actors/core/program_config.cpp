@@ -140,7 +140,7 @@ void program_config::add_runtime_options() {
          "after killing io actors at the bound, how long to wait for their packets" + default_text(kill_grace))
     .add(broker_batch, "broker-batch", "completion packets dequeued per call" + default_text(broker_batch))
     .add(broker_runs_actors, "broker-runs-actors",
-         "actors a completion wakes run on the broker's thread, one at a time (=false: on CAF's workers; default: true)")
+         "actors a completion wakes run on the broker's thread, one at a time, not on CAF's workers (for programs whose workers carry CPU-heavy actors; default: false)")
     .add(max_queued_bytes, "max-queued-bytes",
          "write queue bound of a connection, bytes" + default_text(max_queued_bytes))
     .add(write_batch, "write-batch", "queued sends gathered into one write, bytes" + default_text(write_batch))

@@ -24,11 +24,16 @@ struct runtime_options {
   std::chrono::milliseconds kill_grace{1000};
   // Packets dequeued per GetQueuedCompletionStatusEx call.
   std::size_t batch_size = 64;
-  // The actors a completion wakes (its io actor, then its handler, ...) run
-  // on the broker's thread right after the dequeue, one at a time; false:
-  // on CAF's workers, woken from their sleep. A handler that burns CPU holds
-  // up the dequeue either way it is woken: spawn it detached (docs/handlers.md).
-  bool broker_runs_actors = true;
+  // Where the actors a completion wakes run. false: on CAF's workers (a
+  // sleeping worker is woken for them). true: on the broker's thread right
+  // after the dequeue, one at a time (its io actor, then its handler, ...),
+  // as Asio runs handlers on its run() thread. Measured under Wine (README,
+  // docs/design.md): true keeps I/O going when CPU-heavy actors occupy CAF's
+  // workers (5-18x the round trips of false), false has the better latency
+  // and throughput otherwise (native client: 1 connection p50 ~490 vs ~670
+  // us). A handler that burns CPU holds up whatever thread runs it: spawn it
+  // detached (docs/handlers.md).
+  bool broker_runs_actors = false;
 };
 
 struct shutdown_report {

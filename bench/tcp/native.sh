@@ -5,14 +5,17 @@
 # outside Wine, so only the server pays Wine's costs. All three servers run at
 # once; each cell measures them one after another in a rotating order (the
 # first measured in a process was slower under Wine; see tcp_bench.cpp).
-#   bench/tcp/native.sh [BUILD_DIR] [--seconds S]      (default build/windows, 2 s per cell)
+#   bench/tcp/native.sh [BUILD_DIR] [--seconds S] [--broker-too]   (default build/windows, 2 s per cell)
+# --broker-too: also iocaf-b, iocaf with the actors a completion wakes on the broker's thread.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=build/windows
 seconds=2
+broker_too=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
+    --broker-too) broker_too=1; shift ;;
     -*) echo "native.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
   esac
@@ -42,6 +45,7 @@ scripts/wine-run.sh --start
 
 work=$(mktemp -d)
 servers=(iocaf iocp asio)
+[ "$broker_too" = 1 ] && servers=(iocaf iocaf-b iocp asio)
 declare -A port pid fd
 cleanup() {
   for s in "${servers[@]}"; do
@@ -73,12 +77,15 @@ for s in "${servers[@]}"; do
 done
 
 failed=0
-for s in "${servers[@]}"; do "$client" "${port[$s]}" 4 64 0.2 >/dev/null || failed=1; done # warm-up
+for s in "${servers[@]}"; do # warm-up
+  "$client" "${port[$s]}" 4 64 0.2 >/dev/null || failed=1
+  "$client" "${port[$s]}" 1 64 0.2 >/dev/null || failed=1
+done
 rotation=0
 for size in 64 16384; do
   for conns in 1 16 64; do
-    for i in 0 1 2; do
-      s=${servers[$(( (i + rotation) % 3 ))]}
+    for i in "${!servers[@]}"; do
+      s=${servers[$(( (i + rotation) % ${#servers[@]} ))]}
       rc=0
       line=$("$client" "${port[$s]}" "$conns" "$size" "$seconds") || rc=$?
       # messages seconds p50 p99 failed [error]; anything else (a crash) is a failed cell of 0.
@@ -113,12 +120,12 @@ for s in "${servers[@]}"; do
 done
 
 echo "TCP echo, $seconds s per cell, loopback, native Linux client, each server alone under Wine (order rotating per cell)"
-awk '
+awk -v servers="${servers[*]}" '
   { key = $2 " " $3; rate[$1 " " key] = ($5 > 0 ? $4 / $5 : 0); row[NR] = $0 }
   END {
     printf "%-7s %7s %5s %10s %9s %9s %9s %10s\n", "server", "size", "conns", "msg/s", "MB/s", "p50 us", "p99 us", "vs iocaf"
-    split("iocaf iocp asio", order, " ")
-    for (o = 1; o <= 3; o++)
+    n = split(servers, order, " ")
+    for (o = 1; o <= n; o++)
       for (r = 1; r <= NR; r++) {
         split(row[r], f, " ")
         if (f[1] != order[o]) continue

@@ -71,10 +71,10 @@ int main(int argc, char** argv) {
              "also measure 1 connection next to N actors that burn CPU (on the scheduler, then detached), 0..64");
   cfg.option(slice_ms, "neighbour-slice-ms", "CPU each neighbour burns per message, ms");
   cfg.option(buffered_too, "buffered-reads-too",
-             "also run iocaf with its read buffers kept (iocaf-b), never released for zero-byte reads");
-  bool workers_too = false;
-  cfg.option(workers_too, "workers-too",
-             "also run iocaf with the actors a completion wakes on CAF's workers (iocaf-w), not on the broker's thread");
+             "also run iocaf with its read buffers kept (iocaf-k), never released for zero-byte reads");
+  bool broker_too = false;
+  cfg.option(broker_too, "broker-too",
+             "also run iocaf with the actors a completion wakes on the broker's thread (iocaf-b), not on CAF's workers");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (seconds < 0.2 || seconds > 60)
@@ -95,11 +95,11 @@ int main(int argc, char** argv) {
   caf_cfg.set("scheduler.policy", scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf::actor_system sys{caf_cfg};
   runtime rt{sys};
-  runtime_options on_workers;
-  on_workers.broker_runs_actors = false;
-  std::optional<runtime> rt_w;
-  if (workers_too)
-    rt_w.emplace(sys, on_workers);
+  runtime_options on_broker;
+  on_broker.broker_runs_actors = true;
+  std::optional<runtime> rt_b;
+  if (broker_too)
+    rt_b.emplace(sys, on_broker);
   struct server {
     std::string name;
     std::uint16_t port;
@@ -117,8 +117,8 @@ int main(int argc, char** argv) {
     servers.push_back({name, srv->local.port()});
     return true;
   };
-  if (!start_iocaf("iocaf", rt, true) || (buffered_too && !start_iocaf("iocaf-b", rt, false))
-      || (workers_too && !start_iocaf("iocaf-w", *rt_w, true)))
+  if (!start_iocaf("iocaf", rt, true) || (buffered_too && !start_iocaf("iocaf-k", rt, false))
+      || (broker_too && !start_iocaf("iocaf-b", *rt_b, true)))
     return 1;
   bench::raw_iocp_server raw_loop;
   servers.push_back({"iocp", raw_loop.start()});
@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < neighbours; ++i)
         burners.push_back(detached ? sys.spawn<caf::detached>(cpu_burner, slice) : sys.spawn(cpu_burner, slice));
       for (auto& srv : servers)
-        if (srv.name == "iocaf" || srv.name == "iocaf-w" || srv.name == "asio")
+        if (srv.name == "iocaf" || srv.name == "iocaf-b" || srv.name == "asio")
           neighbour_cells.push_back({detached ? "detached" : "scheduled", srv.name, measure(srv, 64, 1, seconds)});
       caf::scoped_actor self{sys};
       for (auto& b : burners) {
@@ -193,8 +193,8 @@ int main(int argc, char** argv) {
   as.stop();
   raw_loop.stop();
   rt.shutdown();
-  if (rt_w)
-    rt_w->shutdown();
+  if (rt_b)
+    rt_b->shutdown();
   std::sort(cells.begin(), cells.end(), [&](const cell& a, const cell& b) {
     auto rank = [&](const std::string& name) {
       return std::find_if(servers.begin(), servers.end(), [&](const server& s) { return s.name == name; }) -
