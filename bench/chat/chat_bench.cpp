@@ -43,6 +43,7 @@ struct bench_options {
   std::string server;                // empty: ..\..\demos\chat\chat_server.exe beside this program
   std::int64_t flood_lines = 1000000; // the server's limit per 2 s window: its maximum, so no line is refused
   bool skip_pair = false;
+  bool broker_runs_actors = false; // the server's --broker-runs-actors
 };
 
 std::chrono::milliseconds bound(const bench_options& o) { return std::chrono::milliseconds(o.line_timeout); }
@@ -593,8 +594,11 @@ std::string default_server() { return io::exe_directory() + "..\\..\\demos\\chat
 std::vector<std::string> server_args(const std::string& pipe, const bench_options& o) {
   // No flood refusals (by default), no heartbeat (the clients never answer
   // pings), no history, many instances waiting so the clients join quickly.
-  return {"--pipe", pipe, "--flood-lines", std::to_string(o.flood_lines), "--ping-interval", "0", "--history", "0",
-          "--instances", "64", "--log-level", "warn"};
+  std::vector<std::string> args{"--pipe", pipe, "--flood-lines", std::to_string(o.flood_lines),
+                                "--ping-interval", "0", "--history", "0", "--instances", "64", "--log-level", "warn"};
+  if (o.broker_runs_actors)
+    args.push_back("--broker-runs-actors");
+  return args;
 }
 
 std::string check(const bench_options& o) {
@@ -624,7 +628,8 @@ int main(int argc, char** argv) {
     .option(o.line_timeout, "line-timeout", "ms: bound on each line, join and the server's start and stop")
     .option(o.server, "server", "chat_server.exe to start (default: ..\\..\\demos\\chat\\ beside this program)")
     .option(o.flood_lines, "flood-lines", "the server's --flood-lines (a refused line fails the run)")
-    .option(o.skip_pair, "skip-pair", "no second run with 2 clients");
+    .option(o.skip_pair, "skip-pair", "no second run with 2 clients")
+    .option(o.broker_runs_actors, "broker-runs-actors", "start the server with --broker-runs-actors");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (auto why = check(o); !why.empty())
