@@ -3,6 +3,9 @@
 //   1. spawn-and-wait rate, sequential and 8 in flight:
 //        raw      CreateProcessW (no redirection) + WaitForSingleObject / WaitForMultipleObjects
 //        helper   io::start_process (3 overlapped pipes, own Job) + WaitForSingleObject
+//        +EOF     the same, then each output pipe read to its end, as the actor
+//                 does before it reports an exit (under Wine a child's pipes
+//                 close well after its process handle is signalled)
 //        actor    spawn_process + process_exited + DOWN (pipes, job, exit wait through the port)
 //   2. teardown latency: K sleeping children stopped at once (grace 0), until
 //      every actor is DOWN (each with 2 pending reads and an exit wait), versus
@@ -70,7 +73,37 @@ double raw_rate(const std::string& exe, int n, int depth) {
   return n / seconds_since(t0);
 }
 
-double helper_rate(const std::string& exe, int n, int depth) {
+// Reads an overlapped pipe until its writer is gone; false (and a message) on
+// any other failure.
+bool read_to_end(HANDLE h) {
+  io::unique_handle ev{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  if (!ev) {
+    std::fprintf(stderr, "%s\n", io::last_error("CreateEventW").to_string().c_str());
+    return false;
+  }
+  char buf[4096];
+  for (;;) {
+    OVERLAPPED ov{};
+    ov.hEvent = ev.get();
+    DWORD got = 0;
+    if (!ReadFile(h, buf, sizeof(buf), nullptr, &ov) && GetLastError() != ERROR_IO_PENDING) {
+      auto e = io::last_error("ReadFile");
+      if (e.code() == ERROR_BROKEN_PIPE || e.code() == ERROR_HANDLE_EOF)
+        return true;
+      std::fprintf(stderr, "%s\n", e.to_string().c_str());
+      return false;
+    }
+    if (!GetOverlappedResult(h, &ov, &got, TRUE)) {
+      auto e = io::last_error("GetOverlappedResult");
+      if (e.code() == ERROR_BROKEN_PIPE || e.code() == ERROR_HANDLE_EOF)
+        return true;
+      std::fprintf(stderr, "%s\n", e.to_string().c_str());
+      return false;
+    }
+  }
+}
+
+double helper_rate(const std::string& exe, int n, int depth, bool to_eof) {
   io::process_options o;
   o.program = exe;
   o.args = {"exit"};
@@ -99,6 +132,9 @@ double helper_rate(const std::string& exe, int n, int depth) {
       std::fprintf(stderr, "helper wait failed\n");
       std::exit(1);
     }
+    auto& c = live[r - WAIT_OBJECT_0];
+    if (to_eof && !(read_to_end(c.stdout_r.get()) && read_to_end(c.stderr_r.get())))
+      std::exit(1);
     live.erase(live.begin() + (r - WAIT_OBJECT_0));
   }
   return n / seconds_since(t0);
@@ -206,16 +242,19 @@ int main(int argc, char** argv) {
     std::printf("CAF work-stealing.relaxed-sleep-duration = %lld us\n", static_cast<long long>(relaxed_us));
   }
   caf::actor_system sys{cfg};
-  runtime rt{sys};
+  runtime rt{sys, cfg.runtime_options()}; // --broker-runs-actors, --broker-batch, ... apply
   auto exe = child_exe();
 
   std::printf("spawn-and-wait, %d children each (children per second; ratio = actor / raw)\n", n);
-  std::printf("%-14s %10s %10s %10s %12s\n", "in flight", "raw", "helper", "actor", "actor/raw");
+  std::printf("%-14s %10s %10s %10s %10s %12s %12s\n", "in flight", "raw", "helper", "+EOF", "actor", "actor/raw",
+              "actor/+EOF");
   for (int depth : {1, 8}) {
     double raw = raw_rate(exe, n, depth);
-    double helper = helper_rate(exe, n, depth);
+    double helper = helper_rate(exe, n, depth, false);
+    double to_eof = helper_rate(exe, n, depth, true);
     double actor = actor_rate(sys, rt, exe, n, depth);
-    std::printf("%-14d %10.1f %10.1f %10.1f %12.2f\n", depth, raw, helper, actor, actor / raw);
+    std::printf("%-14d %10.1f %10.1f %10.1f %10.1f %12.2f %12.2f\n", depth, raw, helper, to_eof, actor, actor / raw,
+                actor / to_eof);
   }
   std::printf("\nteardown of K sleeping children (ms until all gone; actor: grace 0, 2 reads + 1 exit wait each)\n");
   std::printf("%-14s %10s %10s %12s\n", "K", "raw", "actor", "actor/raw");
