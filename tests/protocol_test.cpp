@@ -6,6 +6,8 @@
 #include "io/socket.hpp"
 #include "support.hpp"
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 using namespace iocaf;
@@ -224,6 +226,99 @@ INSTANTIATE_TEST_SUITE_P(k_pending, protocol_mixed,
                          ::testing::Combine(::testing::Values(4, 64),
                                             ::testing::Values(ending::link_exit, ending::close_message,
                                                               ending::own_error)));
+
+// A scheduled io actor whose K reads race with data (the asyncio races with a
+// scheduled owner, so ctest runs them on CAF's workers and, with
+// broker_runs_actors, on the broker's own thread): a writer thread feeds
+// bytes while the actor is ended; each read that completes with data is
+// started again (the same operation, so its OVERLAPPED is reused) until the
+// actor closes. A read may complete with data after the cancel was asked,
+// and its packet may be queued when CancelIoEx finds nothing to cancel: the
+// actor must still wait for it.
+struct racer_state {
+  std::shared_ptr<io::unique_handle> server;
+  owned_operations ops; // after the handle: destroyed (and cancelled) first
+};
+
+void start_racing_read(caf::stateful_actor<racer_state>* self, const io::operation_ptr& op) {
+  self->state.ops.launch(op, self->state.server->get(),
+                         [](io::operation& o) { return io::start_read(o, o.target(), 32); });
+}
+
+caf::behavior racer(caf::stateful_actor<racer_state>* self, std::shared_ptr<io_core> core, int k,
+                    caf::actor observer, std::shared_ptr<io::unique_handle> server) {
+  install_cancel_protocol(self, core);
+  self->state.server = std::move(server);
+  for (int i = 0; i < k; ++i)
+    start_racing_read(self, self->state.ops.make(io::op_kind::read, 32));
+  self->send(observer, ready_atom::value, static_cast<int>(self->state.ops.pending()));
+  return {
+    [=](const io_completed& msg) {
+      auto c = self->state.ops.complete(msg);
+      if (c && c->error == 0 && c->bytes > 0)
+        start_racing_read(self, c->op);
+    },
+    [=](close_atom) { shut_down(self, caf::exit_reason::normal); },
+    [=](fail_atom) { shut_down(self, make_error(errc::bad_input, "the holder's own error")); },
+  };
+}
+
+class protocol_race : public test::runtime_test {};
+
+TEST_F(protocol_race, scheduled_owner_ended_while_data_completes_its_reads_goes_only_after_every_acknowledgement) {
+  constexpr int k = 64;
+  const int rounds = 400 * test::soak_factor();
+  const ending endings[] = {ending::close_message, ending::link_exit, ending::own_error};
+  std::uint64_t completions = 0;
+  std::uint64_t writes = 0;
+  caf::scoped_actor self{*sys};
+  for (int round = 0; round < rounds; ++round) {
+    auto pipe = test::make_pipe_pair(core(), "racer");
+    ASSERT_TRUE(pipe);
+    auto base = rt->stats();
+    auto h = sys->spawn(racer, rt->core(), k, caf::actor{self},
+                        std::make_shared<io::unique_handle>(std::move(pipe->server)));
+    self->monitor(h);
+    expect_ready(self, k);
+    // Writes until told to stop or the actor's end of the pipe is gone.
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> written{0};
+    std::thread writer([&] {
+      while (!stop.load() && test::write_blocking(pipe->client.get(), "r") == 0)
+        written.fetch_add(1);
+    });
+    // End it after 0 to 15 bytes, so the end falls at different points of the race.
+    auto want = static_cast<std::uint64_t>(round % 16);
+    auto until = std::chrono::steady_clock::now() + test::timeout;
+    while (written.load() < want && std::chrono::steady_clock::now() < until)
+      SwitchToThread();
+    EXPECT_GE(written.load(), want) << "round " << round << ": the writer stopped early";
+    caf::error expected = end_holder(self, h, endings[round % 3]);
+    bool down = false;
+    self->receive(
+      [&](caf::down_msg& dm) {
+        down = true;
+        auto s = rt->stats();
+        EXPECT_EQ(dm.reason, expected) << describe(dm.reason);
+        EXPECT_EQ(s.inflight, 0) << "round " << round << ": the actor went with operations in flight";
+        EXPECT_EQ(s.orphans_released - base.orphans_released, 0u) << "round " << round;
+        EXPECT_EQ(s.unexpected - base.unexpected, 0u) << "round " << round;
+        EXPECT_GE(s.completions - base.completions, static_cast<std::uint64_t>(k)) << "round " << round;
+        completions += s.completions - base.completions;
+      },
+      caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+    stop = true;
+    writer.join();
+    writes += written.load();
+    ASSERT_TRUE(down) << "round " << round;
+    EXPECT_EQ(rt->stats().live_operations, base.live_operations) << "round " << round;
+    if (HasFailure())
+      break;
+  }
+  std::printf("protocol_race: %d scheduled owners with %d reads each, ended while %llu bytes raced in: "
+              "%llu completions, 0 orphans, 0 unexpected\n",
+              rounds, k, static_cast<unsigned long long>(writes), static_cast<unsigned long long>(completions));
+}
 
 class abrupt : public test::runtime_test {};
 

@@ -154,16 +154,21 @@ inline unsigned long write_blocking(HANDLE h, const std::string& data,
   ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
   if (ov.hEvent == nullptr)
     return GetLastError();
+  // An inline failure never signals the event, so its result is not waited
+  // for (that hung: ERROR_NO_DATA once the reader's end was closed).
   unsigned long rc = 0;
-  if (!WriteFile(h, data.data(), static_cast<DWORD>(data.size()), nullptr, &ov))
-    rc = GetLastError() == ERROR_IO_PENDING ? 0 : GetLastError();
-  if (rc == 0 && WaitForSingleObject(ov.hEvent, static_cast<DWORD>(within.count())) != WAIT_OBJECT_0) {
-    CancelIoEx(h, &ov);
-    rc = WAIT_TIMEOUT;
-  }
   DWORD written = 0;
-  if (!GetOverlappedResult(h, &ov, &written, TRUE) && rc == 0)
+  bool started = WriteFile(h, data.data(), static_cast<DWORD>(data.size()), nullptr, &ov) != 0;
+  if (!started && GetLastError() != ERROR_IO_PENDING) {
     rc = GetLastError();
+  } else {
+    if (WaitForSingleObject(ov.hEvent, static_cast<DWORD>(within.count())) != WAIT_OBJECT_0) {
+      CancelIoEx(h, &ov);
+      rc = WAIT_TIMEOUT;
+    }
+    if (!GetOverlappedResult(h, &ov, &written, TRUE) && rc == 0)
+      rc = GetLastError();
+  }
   CloseHandle(ov.hEvent);
   if (rc == 0 && written != data.size())
     rc = ERROR_WRITE_FAULT;
