@@ -10,7 +10,9 @@
 //   2. teardown latency: K sleeping children stopped at once (grace 0), until
 //      every actor is DOWN (each with 2 pending reads and an exit wait), versus
 //      raw TerminateProcess + WaitForSingleObject of K processes.
-//   iocaf_bench_process [--n N] [--relaxed-sleep-us US] [--log-level L] (see --help)
+//   3. an io actor with 64 pending operations (reads; reads and waits), from
+//      the exit message to DOWN, versus the same cancellations by hand.
+//   iocaf_bench_process [--n N] [--pending-rounds R] [--relaxed-sleep-us US] [--log-level L] (see --help)
 // (--relaxed-sleep-us sets CAF's work-stealing.relaxed-sleep-duration, 10 ms
 // by default: idle scheduler workers sleep that long between polls.)
 #include "actors/process/process_actor.hpp"
@@ -18,6 +20,7 @@
 #include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
 #include "io/process.hpp"
+#include "pending_teardown.hpp"
 
 #include <caf/all.hpp>
 
@@ -225,17 +228,21 @@ double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& ex
 
 int main(int argc, char** argv) {
   int n = 100;
+  int pending_rounds = 200;
   std::int64_t relaxed_us = -1;
   program_config cfg{"iocaf_bench_process",
                      "Processes: spawn-and-wait and teardown through process actors against raw CreateProcess,\n"
                      "in one run; prints rates and ratios."};
   cfg.log_level = "warn";
   cfg.option(n, "n", "children per spawn-and-wait cell")
+    .option(pending_rounds, "pending-rounds", "actors with 64 pending operations torn down, per row")
     .option(relaxed_us, "relaxed-sleep-us", "CAF's work-stealing.relaxed-sleep-duration in us, -1: CAF's default");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (n < 1)
     return cfg.usage_error("--n must be at least 1");
+  if (pending_rounds < 1)
+    return cfg.usage_error("--pending-rounds must be at least 1");
   configure(cfg);
   if (relaxed_us >= 0) {
     cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::microseconds(relaxed_us)});
@@ -263,6 +270,7 @@ int main(int argc, char** argv) {
     double actor = actor_teardown(sys, rt, exe, k);
     std::printf("%-14d %10.1f %10.1f %12.2f\n", k, raw, actor, actor / raw);
   }
+  bench::print_pending_teardown(sys, rt, pending_rounds);
   auto report = rt.shutdown();
   auto s = rt.core()->stats();
   std::printf("\nbroker: %llu packets, %llu unexpected, %lld in flight, %llu leaked\n",
