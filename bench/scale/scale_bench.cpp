@@ -433,6 +433,7 @@ struct run_settings {
   std::chrono::milliseconds min_idle{3000};
   unsigned pid = 0;
   bool keep_read_buffers = false; // iocaf TCP: never release the read buffer of an idle connection
+  runtime_options runtime;        // [iocaf] options: --broker-runs-actors, ...
 };
 
 // Client: open_and_echo(threads, fail), pass(fail), held(), close_all().
@@ -496,7 +497,7 @@ row run_iocaf_tcp(std::size_t n, const run_settings& s) {
   caf::actor_system_config cfg;
   configure(cfg);
   caf::actor_system sys{cfg};
-  runtime rt{sys};
+  runtime rt{sys, s.runtime};
   std::atomic<std::size_t> accepted{0};
   tcp_listener_options opts;
   if (s.keep_read_buffers)
@@ -543,7 +544,7 @@ row run_iocaf_pipes(std::size_t m, const run_settings& s) {
   caf::actor_system_config cfg;
   configure(cfg);
   caf::actor_system sys{cfg};
-  runtime rt{sys};
+  runtime rt{sys, s.runtime};
   pipe_listener_options o;
   o.name = "iocaf-scale-" + std::to_string(GetCurrentProcessId());
   auto srv = spawn_pipe_listener(sys, rt.core(), o, sys.spawn(pipe_echo));
@@ -614,8 +615,7 @@ int main(int argc, char** argv) {
   std::string only = "all";
   program_config cfg{"iocaf_scale_bench",
                      "Many connections at once: N TCP connections (iocaf, then standalone Asio) and M pipe clients\n"
-                     "(iocaf): time to accept and echo all, idle memory per connection, a sequential pass.",
-                     false};
+                     "(iocaf): time to accept and echo all, idle memory per connection, a sequential pass."};
   cfg.log_level = "warn";
   cfg.option(tcp_n, "tcp-connections", "TCP connections held at once")
     .option(pipe_m, "pipe-clients", "named-pipe clients held at once")
@@ -634,6 +634,7 @@ int main(int argc, char** argv) {
     return cfg.usage_error("bad value '" + only
                            + "' for --only (expected: all, iocaf-tcp, asio-tcp, pipes or asio-floor)");
   s.min_idle = std::chrono::milliseconds(idle_ms);
+  s.runtime = cfg.runtime_options();
   if (auto e = io::winsock_init()) {
     std::fprintf(stderr, "iocaf_scale_bench: %s\n", e.to_string().c_str());
     return 1;
