@@ -679,6 +679,44 @@ TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {
   EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
+// On CAF's workers the next read is posted after the handler's turn (so an
+// answer's write goes out before it). A handler that never answers (no send,
+// no credit) must not hold it back: 20 messages, each sent only once the
+// previous one was delivered, all arrive with the handler silent.
+TEST_F(tcp, next_read_is_posted_after_the_handler_even_when_it_never_answers) {
+  caf::scoped_actor self{*sys};
+  // A scheduled handler, as in a real server: it runs on the connection's
+  // worker after the connection's turn, and forwards what it hears here.
+  auto forwarder = sys->spawn([dest = caf::actor{self}](caf::event_based_actor* a) -> caf::behavior {
+    return {
+      [=](const stream_opened& m) { a->send(dest, m); },
+      [=](const stream_received& m) { a->send(dest, m); },
+      [=](const stream_closed& m) { a->send(dest, m); },
+    };
+  });
+  tcp_listener_options opts;
+  auto srv = listen(forwarder, opts);
+  auto client = raw_connect(srv.local.port());
+  set_timeouts(client.s, 5000);
+  auto opened = test::receive_one<stream_opened>(self);
+  ASSERT_TRUE(opened);
+  for (int i = 0; i < 20; ++i) {
+    std::string line = "message " + std::to_string(i);
+    ASSERT_EQ(send(client.s, line.data(), static_cast<int>(line.size()), 0), static_cast<int>(line.size()));
+    std::string got;
+    while (got.size() < line.size()) {
+      auto r = test::receive_one<stream_received>(self, std::chrono::seconds(5));
+      ASSERT_TRUE(r) << "message " << i << " was not read: the next read waited for the handler";
+      got += r->data;
+    }
+    EXPECT_EQ(got, line);
+  }
+  self->send(opened->connection, stream_close{true});
+  ASSERT_TRUE(test::receive_one<stream_closed>(self));
+  EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
+  self->send_exit(forwarder, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(tcp, full_write_queue_refuses_then_reports_drained) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;

@@ -162,6 +162,7 @@ static void take_available(self_ptr self) {
   // Read into this thread's scratch, then copy exactly what came: a 64 B
   // message costs 64 B, not a read_size string.
   static thread_local std::vector<char> scratch;
+  bool deferred = false;
   for (int reads = 0; reads < 4; ++reads) {
     bool discarding = st.ph == phase::closing;
     if (!discarding && st.unconsumed >= st.opts.read_credit)
@@ -191,14 +192,18 @@ static void take_available(self_ptr self) {
     if (reads > 0 || st.last_read - previous < st.opts.release_read_buffer_after)
       st.rbuf = read_buffer::held;
     st.stats.bytes_received += got;
-    if (!discarding)
+    if (!discarding) {
+      if (!deferred)
+        deferred = defer_read_past_handler(self); // queued before the handler is woken
       tell_received(self, scratch.data(), got);
+    }
     if (is_done(st))
       return;
     if (got < cap)
       break; // most likely drained
   }
-  post_read(self);
+  if (!deferred)
+    post_read(self);
 }
 
 void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
@@ -230,11 +235,15 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
   }
   st.last_read = st.last_activity; // touched above: one clock read per completion
   st.stats.bytes_received += bytes;
-  if (st.ph != phase::closing)
+  bool deferred = false;
+  if (st.ph != phase::closing) {
+    deferred = defer_read_past_handler(self); // queued before the handler is woken
     tell_received(self, st.read_op->buffer().data(), bytes);
+  }
   if (releasing) // its data beat the cancel: delivered, now the buffer goes
     release_read_buffer(st);
-  post_read(self);
+  if (!deferred)
+    post_read(self);
 }
 
 // A pipe whose reader left fails the write: that is its end of stream.

@@ -106,6 +106,11 @@ void on_consumed(self_ptr self, std::uint64_t bytes);
 void on_release_read_buffer_timer(self_ptr self);
 void begin_close(self_ptr self, bool abortive);
 
+// read_after_handler.cpp: on a CAF worker, queues a job that sends the
+// connection read_again_atom after the handler's turn; false elsewhere.
+using read_again_atom = caf::atom_constant<caf::atom("readagain")>;
+bool defer_read_past_handler(self_ptr self);
+
 // delivery.cpp: what the handler hears, as bytes (stream_*) or frames (frame_*)
 void tell_opened(self_ptr self, std::string local, std::string remote);
 void tell_received(self_ptr self, const char* data, std::size_t n);

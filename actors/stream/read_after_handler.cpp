@@ -1,0 +1,53 @@
+// The next read after the handler's turn. A read that completed with data
+// is handed to the handler and the next read is posted; on CAF's workers
+// the handler runs only once the connection's turn ends, so a read posted
+// right away (a Win32 call, ~50 us under Wine) delays every answer by that
+// much. Posted after the handler instead, the answer's write goes out
+// first. Nothing waits on the handler: a job queued on this worker before
+// the handler runs after it, answered or not, and posts the read.
+#include "actors/stream/stream_state.hpp"
+
+#include <caf/policy/work_stealing.hpp>
+#include <caf/scheduler/worker.hpp>
+
+namespace iocaf::stream_detail {
+
+namespace {
+
+// Tells the connection to post its read; runs once, as a job of its own.
+class read_again_job final : public caf::resumable, public caf::ref_counted {
+public:
+  explicit read_again_job(caf::strong_actor_ptr connection) : connection_(std::move(connection)) {}
+
+  subtype_t subtype() const override { return function_object; }
+
+  resume_result resume(caf::execution_unit* here, size_t) override {
+    connection_->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, read_again_atom::value),
+                         here);
+    return done;
+  }
+
+  void intrusive_ptr_add_ref_impl() override { ref(); }
+  void intrusive_ptr_release_impl() override { deref(); }
+
+private:
+  caf::strong_actor_ptr connection_;
+};
+
+using worker = caf::scheduler::worker<caf::policy::work_stealing>;
+
+} // namespace
+
+bool defer_read_past_handler(self_ptr self) {
+  // A work-stealing worker runs the jobs queued from its own turn last in,
+  // first out: queued now, before the handler is woken, this job runs after
+  // it (and after the connection's turn the handler's answer starts). On
+  // any other execution unit (the broker's, another scheduler) read now.
+  auto* here = dynamic_cast<worker*>(self->context());
+  if (here == nullptr)
+    return false;
+  here->exec_later(new read_again_job(self->ctrl())); // the worker owns its one reference
+  return true;
+}
+
+} // namespace iocaf::stream_detail
