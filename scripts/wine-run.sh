@@ -2,6 +2,7 @@
 # Runs a Windows exe under Wine in the build tree's own prefix.
 # Used as CMAKE_CROSSCOMPILING_EMULATOR, by the test fixtures and by the demos.
 #   IOCAF_WINEPREFIX  prefix directory (default: ./wineprefix of the caller's build tree)
+#   IOCAF_WINE_OUTPUT=detached  the program's output goes through a file (ctest: see below)
 set -euo pipefail
 : "${IOCAF_WINEPREFIX:?IOCAF_WINEPREFIX must name the Wine prefix directory}"
 export WINEPREFIX="$IOCAF_WINEPREFIX"
@@ -27,4 +28,20 @@ case "${1:-}" in
     wineserver -w 2>/dev/null || true
     exit 0 ;;
 esac
+if [ "${IOCAF_WINE_OUTPUT:-}" = detached ]; then
+  # ctest sets this. A headless conhost.exe that Wine starts for a program's
+  # console children inherits the program's stdout and may outlive it, and
+  # then ctest waits for its pipe until the test's timeout (seen in CI:
+  # iocaf_process_tests took 461 s instead of ~22, ended by killing conhost).
+  # So the program writes to a file, which is streamed to our stdout as it
+  # grows and until the program ends; nothing of Wine's holds ctest's pipe.
+  out=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX")
+  wine "$@" >"$out" 2>&1 &
+  pid=$!
+  tail -n +1 -s 0.1 -f --pid="$pid" "$out"
+  rc=0
+  wait "$pid" || rc=$?
+  rm -f "$out"
+  exit "$rc"
+fi
 exec wine "$@"
