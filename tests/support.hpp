@@ -158,8 +158,8 @@ inline unsigned long write_blocking(HANDLE h, const std::string& data,
   // for (that hung: ERROR_NO_DATA once the reader's end was closed).
   unsigned long rc = 0;
   DWORD written = 0;
-  bool started = WriteFile(h, data.data(), static_cast<DWORD>(data.size()), nullptr, &ov) != 0;
-  if (!started && GetLastError() != ERROR_IO_PENDING) {
+  bool done_at_once = WriteFile(h, data.data(), static_cast<DWORD>(data.size()), nullptr, &ov) != 0;
+  if (!done_at_once && GetLastError() != ERROR_IO_PENDING) {
     rc = GetLastError();
   } else {
     if (WaitForSingleObject(ov.hEvent, static_cast<DWORD>(within.count())) != WAIT_OBJECT_0) {

@@ -17,6 +17,7 @@
 #include "io/process.hpp"
 #include "proto/chat.hpp"
 #include "proto/frame.hpp"
+#include "percentile.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -573,11 +574,7 @@ private:
 
 // --- the report ---------------------------------------------------------------
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  auto rank = static_cast<std::size_t>(p * static_cast<double>(v.size()) + 0.999999);
-  return v[std::min(v.size(), std::max<std::size_t>(rank, 1)) - 1];
-}
+using bench::percentile;
 
 void row(const figures& f) {
   if (!f.failure.empty() || f.us.empty()) {

@@ -8,10 +8,10 @@
 #include "actors/core/io_actor.hpp"
 #include "actors/core/runtime.hpp"
 #include "io/process.hpp"
+#include "percentile.hpp"
 
 #include <caf/all.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -131,11 +131,6 @@ inline std::vector<double> raw_pending_teardown(int reads, int waits, int rounds
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   return ms;
-}
-
-inline double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 inline void print_pending_teardown(caf::actor_system& sys, runtime& rt, int rounds) {
