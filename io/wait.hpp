@@ -1,18 +1,24 @@
 #pragma once
-// A thread-pool wait (RegisterWaitForSingleObject) whose callback posts a
-// packet to the completion port, and whose unregistration is acknowledged
-// through the port too.
+// A thread-pool wait (RegisterWaitForSingleObject, one-shot) whose callback
+// posts a packet to the completion port.
 //
-// "A wait dies twice" (DESIGN.md §2.2): the registration's memory may be
-// touched by the thread-pool callback until UnregisterWaitEx has completed,
-// which we learn from an event that a second, one-shot wait turns into a
-// packet. The atomic state decides which packets will come:
-//   armed --callback--> fired      : the fired packet is posted
-//   armed --cancel----> cancelled  : no fired packet will ever be posted
-// Exactly one unregistration runs per wait (after firing or on cancel); its
-// acknowledgement packet is the last one the wait receives. The operations
-// live inside this object and the in-flight table holds them through aliasing
-// shared_ptrs, so the object is freed only after every packet was dequeued.
+// How a wait ends (DESIGN.md §2.2). The atomic state decides, once, which
+// packet is the wait's last:
+//   armed --callback--> fired      : the fired packet is the last. The
+//       callback takes the registration's handle, posts, and only then
+//       releases the registration itself (UnregisterWaitEx with no event,
+//       which the documentation allows inside the callback); it touches
+//       nothing of ours after the post, so once that packet is dequeued no
+//       callback can touch this object again. If the callback ran before
+//       arm() stored the handle (the object was signalled already), arm()
+//       releases it instead.
+//   armed --cancel----> cancelled  : no fired packet will ever be posted.
+//       The owner unregisters with an acknowledgement: UnregisterWaitEx with
+//       an event that a second, one-shot wait turns into a packet, the last.
+//       A callback that lost the race may still be running until then.
+// The operations live inside this object and the in-flight table holds them
+// through aliasing shared_ptrs, so the object is freed only after its last
+// packet was dequeued.
 #include "io/completion_port.hpp"
 #include "io/error.hpp"
 #include "io/handle.hpp"
@@ -44,14 +50,14 @@ public:
   // fired packet will never come. False: it fired (or was cancelled) already.
   bool try_cancel();
 
-  // Exactly one caller wins the right to unregister (returns true once).
+  // For a cancelled wait, exactly one caller wins the right to unregister
+  // (returns true once).
   bool claim_unregister() { return !unregister_started_.exchange(true); }
-  bool unregister_claimed() const { return unregister_started_.load(); }
 
-  // Starts UnregisterWaitEx with the acknowledgement event; only the caller
-  // that won claim_unregister(). Put unregistered_op() in flight before: its
-  // packet may arrive before this returns. Allowed in any state: if the wait
-  // fired, its packet was posted before the acknowledgement can be.
+  // Starts UnregisterWaitEx with the acknowledgement event; only for a
+  // cancelled wait, by the caller that won claim_unregister(). Put
+  // unregistered_op() in flight before: its packet may arrive before this
+  // returns.
   error begin_unregister();
 
   // Called by the dequeuer when the acknowledgement packet arrives: releases
@@ -71,12 +77,20 @@ public:
   std::shared_ptr<operation> fired_ptr() { return {shared_from_this(), &fired_}; }
   std::shared_ptr<operation> unregistered_ptr() { return {shared_from_this(), &unregistered_}; }
 
-  // Wait registrations alive in this process.
+  // Wait registrations alive in this process (our objects).
   static std::int64_t live_count();
+  // Thread-pool registrations made by arm() and not yet released with
+  // UnregisterWaitEx (by the callback, by arm() or by begin_unregister);
+  // failed releases are not counted as released.
+  static std::int64_t registered_count();
+  // Fired waits whose callback ran before arm() had stored the handle, so
+  // that arm() released the registration (tests check this path runs).
+  static std::int64_t released_at_arm();
 
 private:
   static void CALLBACK on_signal(void* self, BOOLEAN timed_out);
   static void CALLBACK on_unregistered(void* self, BOOLEAN timed_out);
+  static void release_fired(HANDLE registration);
   void post(operation& op);
 
   completion_port port_;
@@ -84,7 +98,9 @@ private:
   unique_handle object_;      // our duplicate of the waited-on handle
   std::atomic<int> state_{armed};
   std::atomic<bool> unregister_started_{false};
-  HANDLE wait_ = nullptr;     // the RegisterWaitForSingleObject handle
+  // The RegisterWaitForSingleObject handle; taken (set to fired_mark) by the
+  // callback, which then releases it, or by arm() if the callback came first.
+  std::atomic<HANDLE> wait_{nullptr};
   HANDLE ack_wait_ = nullptr; // the one-shot wait on ack_event_
   unique_handle ack_event_;
   operation fired_{op_kind::wait_fired};

@@ -21,18 +21,14 @@ void io_core::complete(const inflight_entry& entry, std::uint32_t bytes, std::ui
 
 void io_core::on_wait_packet(const inflight_entry& entry, caf::execution_unit* here) {
   auto& w = entry.wait;
-  if (entry.op->kind() == io::op_kind::wait_unregistered) {
-    if (auto err = w->on_acknowledged())
-      log->warn("wait op#{}: {}", w->fired_op().id(), err.to_string());
-    // Cancelled before it fired: the fired packet will never come; its
-    // operation leaves the table now and its owner learns it was aborted.
-    if (w->current_state() == io::wait_registration::cancelled)
-      if (auto fired = table.take(w->fired_op().overlapped()))
-        deliver(*fired, 0, ERROR_OPERATION_ABORTED, here);
-  } else if (entry.op->orphaned() || entry.owner == nullptr) {
-    // Fired for a dead owner: unregister on its behalf.
-    end_wait(w, caf::actor_cast<caf::actor_addr>(entry.owner), true);
-  }
+  if (entry.op->kind() != io::op_kind::wait_unregistered)
+    return; // fired: its callback released the registration; this packet is the last
+  if (auto err = w->on_acknowledged())
+    log->warn("wait op#{}: {}", w->fired_op().id(), err.to_string());
+  // Cancelled before it fired: the fired packet will never come; its
+  // operation leaves the table now and its owner learns it was aborted.
+  if (auto fired = table.take(w->fired_op().overlapped()))
+    deliver(*fired, 0, ERROR_OPERATION_ABORTED, here);
 }
 
 void io_core::deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error,
@@ -83,7 +79,12 @@ broker_stats io_core::stats() const {
 }
 
 void io_core::end_wait(const io::wait_ptr& w, const caf::actor_addr& owner, bool orphaned) {
-  w->try_cancel();
+  if (!w->try_cancel() && w->current_state() == io::wait_registration::fired) {
+    // Its fired packet is the last one and was posted (or soon will be).
+    if (orphaned)
+      w->fired_op().orphan();
+    return;
+  }
   if (!w->claim_unregister())
     return;
   auto ack = w->unregistered_ptr();

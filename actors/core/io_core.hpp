@@ -54,9 +54,10 @@ struct io_core {
   // without one and leak the registration (its callbacks may still run).
   void on_wait_post_failed(io::operation& op, const io::error& why);
 
-  // Ends a wait: claims it (cancel if still armed), puts its unregistered
-  // operation in flight for `owner` and starts UnregisterWaitEx. Does nothing
-  // if someone else already did. A failure is logged and the wait leaked
+  // Ends a wait. One that fired needs nothing (its fired packet is its last;
+  // `orphaned` marks it for release). One still armed is cancelled: its
+  // unregistered operation goes in flight for `owner` and UnregisterWaitEx
+  // starts (once, whoever calls). A failure is logged and the wait leaked
   // (without an acknowledgement its callback may still run); its owner gets
   // synthetic completions (fired: aborted, unregistered: the failure's code)
   // so it can still finish its protocol.

@@ -86,11 +86,13 @@ std::optional<owned_operations::completion> owned_operations::complete(const io_
     pending_.erase(i);
     return out;
   }
-  for (auto& kv : waits_) {
-    auto& w = kv.second;
+  for (auto i = waits_.begin(); i != waits_.end(); ++i) {
+    auto& w = i->second;
     if (w->fired_op().id() == msg.op_id) {
       completion out{w->fired_ptr(), w, msg.bytes, msg.error};
-      core_->end_wait(w, owner_, false);
+      // It fired: its last packet. Aborted: the release follows.
+      if (w->current_state() == io::wait_registration::fired)
+        waits_.erase(i);
       return out;
     }
   }

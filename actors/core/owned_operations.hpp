@@ -93,10 +93,12 @@ public:
     io::wait_ptr wait;        // set for a wait's packets
     std::uint32_t bytes = 0;
     std::uint32_t error = 0;  // Win32 code; ERROR_OPERATION_ABORTED after a cancel
+    // A cancelled wait's last packet (after its fired operation, aborted).
+    // A wait that fired has one packet: the fired one.
     bool wait_released() const { return wait && op->kind() == io::op_kind::wait_unregistered; }
   };
-  // Matches a completion to one of our operations. A wait that fired is
-  // unregistered right away (the registration must go in any case).
+  // Matches a completion to one of our operations. A wait that fired ends
+  // with that completion (its callback released the registration).
   std::optional<completion> complete(const io_completed& msg);
 
   // Cancels every pending operation and ends every wait. Idempotent.
