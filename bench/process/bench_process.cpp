@@ -9,10 +9,11 @@
 //        actor    spawn_process + process_exited + DOWN (pipes, job, exit wait through the port)
 //   2. teardown latency: K sleeping children stopped at once (grace 0), until
 //      every actor is DOWN (each with 2 pending reads and an exit wait), versus
-//      raw TerminateProcess + WaitForSingleObject of K processes.
+//      raw TerminateProcess + WaitForSingleObject of K processes, and versus
+//      the same with the actor's pipes read to their end (+EOF); p50 of rounds.
 //   3. an io actor with 64 pending operations (reads; reads and waits), from
 //      the exit message to DOWN, versus the same cancellations by hand.
-//   iocaf_bench_process [--n N] [--pending-rounds R] [--relaxed-sleep-us US] [--log-level L] (see --help)
+//   iocaf_bench_process [--n N] [--pending-rounds R] [--teardown-rounds R] [--relaxed-sleep-us US] [--log-level L] (see --help)
 // (--relaxed-sleep-us sets CAF's work-stealing.relaxed-sleep-duration, 10 ms
 // by default: idle scheduler workers sleep that long between polls.)
 #include "actors/process/process_actor.hpp"
@@ -21,6 +22,7 @@
 #include "io/pipe.hpp"
 #include "io/process.hpp"
 #include "pending_teardown.hpp"
+#include "percentile.hpp"
 
 #include <caf/all.hpp>
 
@@ -196,6 +198,33 @@ double raw_teardown(const std::string& exe, int k) {
   return seconds_since(t0) * 1000;
 }
 
+// The same with the actor's pipes and job (io::start_process), each output
+// read to its end after the exit, as the actor does before it reports.
+double eof_teardown(const std::string& exe, int k) {
+  io::process_options o;
+  o.program = exe;
+  o.args = {"sleep"};
+  std::vector<io::child_process> live;
+  for (int i = 0; i < k; ++i) {
+    auto c = io::start_process(o);
+    if (!c) {
+      std::fprintf(stderr, "%s\n", c.err().to_string().c_str());
+      std::exit(1);
+    }
+    live.push_back(std::move(*c));
+  }
+  Sleep(200);
+  auto t0 = clock_type::now();
+  for (auto& c : live)
+    TerminateProcess(c.process.get(), 1);
+  for (auto& c : live) {
+    WaitForSingleObject(c.process.get(), 60000);
+    if (!(read_to_end(c.stdout_r.get()) && read_to_end(c.stderr_r.get())))
+      std::exit(1);
+  }
+  return seconds_since(t0) * 1000;
+}
+
 double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& exe, int k) {
   caf::scoped_actor self{sys};
   process_actor_options o;
@@ -229,6 +258,7 @@ double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& ex
 int main(int argc, char** argv) {
   int n = 100;
   int pending_rounds = 200;
+  int teardown_rounds = 15;
   std::int64_t relaxed_us = -1;
   program_config cfg{"iocaf_bench_process",
                      "Processes: spawn-and-wait and teardown through process actors against raw CreateProcess,\n"
@@ -236,6 +266,7 @@ int main(int argc, char** argv) {
   cfg.log_level = "warn";
   cfg.option(n, "n", "children per spawn-and-wait cell")
     .option(pending_rounds, "pending-rounds", "actors with 64 pending operations torn down, per row")
+    .option(teardown_rounds, "teardown-rounds", "rounds of the 1-child teardown row (8: a third, 32: a fifth)")
     .option(relaxed_us, "relaxed-sleep-us", "CAF's work-stealing.relaxed-sleep-duration in us, -1: CAF's default");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
@@ -243,6 +274,8 @@ int main(int argc, char** argv) {
     return cfg.usage_error("--n must be at least 1");
   if (pending_rounds < 1)
     return cfg.usage_error("--pending-rounds must be at least 1");
+  if (teardown_rounds < 1)
+    return cfg.usage_error("--teardown-rounds must be at least 1");
   configure(cfg);
   if (relaxed_us >= 0) {
     cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::microseconds(relaxed_us)});
@@ -263,12 +296,22 @@ int main(int argc, char** argv) {
     std::printf("%-14d %10.1f %10.1f %10.1f %10.1f %12.2f %12.2f\n", depth, raw, helper, to_eof, actor, actor / raw,
                 actor / to_eof);
   }
-  std::printf("\nteardown of K sleeping children (ms until all gone; actor: grace 0, 2 reads + 1 exit wait each)\n");
-  std::printf("%-14s %10s %10s %12s\n", "K", "raw", "actor", "actor/raw");
-  for (int k : {1, 8, 32}) {
-    double raw = raw_teardown(exe, k);
-    double actor = actor_teardown(sys, rt, exe, k);
-    std::printf("%-14d %10.1f %10.1f %12.2f\n", k, raw, actor, actor / raw);
+  std::printf("\nteardown of K sleeping children (ms until all gone, p50 of R rounds, the three interleaved;\n"
+              "raw: TerminateProcess + wait; +EOF: with the actor's pipes and job, outputs read to their end;\n"
+              "actor: grace 0, 2 reads + 1 exit wait each, until DOWN)\n");
+  std::printf("%-6s %4s %10s %10s %10s %12s %12s\n", "K", "R", "raw", "+EOF", "actor", "actor/raw", "actor/+EOF");
+  for (auto [k, rounds] : {std::pair{1, teardown_rounds}, std::pair{8, std::max(1, teardown_rounds / 3)},
+                           std::pair{32, std::max(1, teardown_rounds / 5)}}) {
+    std::vector<double> raw, eof, actor;
+    for (int r = 0; r < rounds; ++r) {
+      raw.push_back(raw_teardown(exe, k));
+      eof.push_back(eof_teardown(exe, k));
+      actor.push_back(actor_teardown(sys, rt, exe, k));
+    }
+    double raw50 = bench::percentile(raw, 0.5), eof50 = bench::percentile(eof, 0.5),
+           actor50 = bench::percentile(actor, 0.5);
+    std::printf("%-6d %4d %10.2f %10.2f %10.2f %12.2f %12.2f\n", k, rounds, raw50, eof50, actor50, actor50 / raw50,
+                actor50 / eof50);
   }
   bench::print_pending_teardown(sys, rt, pending_rounds);
   auto report = rt.shutdown();
