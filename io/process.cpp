@@ -258,7 +258,8 @@ result<child_process> start_process(const process_options& opts) {
 
   std::wstring env = environment_block(opts);
   PROCESS_INFORMATION pi{};
-  DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW;
+  DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT |
+                (opts.console == console_mode::none ? DETACHED_PROCESS : CREATE_NO_WINDOW);
   if (!CreateProcessW(nullptr, cmdline.data(), nullptr, nullptr, TRUE, flags, env.data(),
                       cwd.empty() ? nullptr : cwd.c_str(), &si.StartupInfo, &pi))
     return last_error(who.c_str());

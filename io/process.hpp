@@ -19,6 +19,16 @@ namespace iocaf::io {
 // What a child's standard stream is connected to.
 enum class stdio_mode { pipe, null };
 
+// The child's console (a console program always has one unless detached).
+//   hidden: a console of its own without a window (CREATE_NO_WINDOW); the
+//           console programs it starts share it, and no window opens.
+//   none:   no console (DETACHED_PROCESS). Under Wine no conhost.exe is
+//           started for the child; the one Wine starts for `hidden` inherits
+//           the child's stdio pipes and keeps its outputs open 35-56 ms after
+//           it exits (measured; docs/design.md). On Windows a console program
+//           such a child starts opens a console window of its own.
+enum class console_mode { hidden, none };
+
 struct process_options {
   std::string program;                 // path or bare name (searched like CreateProcessW does), UTF-8
   std::vector<std::string> args;       // arguments after argv[0], UTF-8, quoted for the child
@@ -29,6 +39,7 @@ struct process_options {
   stdio_mode out = stdio_mode::pipe;
   stdio_mode err = stdio_mode::pipe;
   DWORD pipe_buffer = 64 * 1024;
+  console_mode console = console_mode::hidden;
   // A job to put the child in (not owned). Null: a new job of its own with
   // JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE.
   HANDLE job = nullptr;

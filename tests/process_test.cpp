@@ -108,6 +108,22 @@ TEST_F(process, arguments_reach_the_child_unchanged) {
     EXPECT_EQ(got[i], tricky_args[i]) << "argument " << i;
 }
 
+// console_mode reaches CreateProcessW: hidden gives the child a console of
+// its own (no window), none gives it none; its output is captured alike.
+TEST_F(process, console_mode_gives_the_child_a_hidden_console_or_none) {
+  caf::scoped_actor self{*sys};
+  for (auto [mode, expected] : {std::pair{io::console_mode::hidden, "console"}, std::pair{io::console_mode::none, "none"}}) {
+    process_actor_options o;
+    o.spawn = child_options({"console"});
+    o.spawn.console = mode;
+    auto r = run_child(self, *rt, o);
+    ASSERT_TRUE(r.exited) << expected;
+    EXPECT_EQ(r.exit.exit_code, 0u) << expected;
+    EXPECT_TRUE(r.exit.output_complete) << expected;
+    EXPECT_EQ(r.out, expected);
+  }
+}
+
 // The generator proc_child's "big" mode uses.
 std::string expected_stream(std::uint64_t n, std::uint64_t seed) {
   std::uint64_t s = seed;

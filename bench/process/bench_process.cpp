@@ -108,10 +108,11 @@ bool read_to_end(HANDLE h) {
   }
 }
 
-double helper_rate(const std::string& exe, int n, int depth, bool to_eof) {
+double helper_rate(const std::string& exe, int n, int depth, bool to_eof, io::console_mode console) {
   io::process_options o;
   o.program = exe;
   o.args = {"exit"};
+  o.console = console;
   auto t0 = clock_type::now();
   std::vector<io::child_process> live;
   int started = 0;
@@ -145,11 +146,13 @@ double helper_rate(const std::string& exe, int n, int depth, bool to_eof) {
   return n / seconds_since(t0);
 }
 
-double actor_rate(caf::actor_system& sys, runtime& rt, const std::string& exe, int n, int depth) {
+double actor_rate(caf::actor_system& sys, runtime& rt, const std::string& exe, int n, int depth,
+                  io::console_mode console) {
   caf::scoped_actor self{sys};
   process_actor_options o;
   o.spawn.program = exe;
   o.spawn.args = {"exit"};
+  o.spawn.console = console;
   auto t0 = clock_type::now();
   int started = 0, done = 0;
   auto spawn_one = [&] {
@@ -200,10 +203,11 @@ double raw_teardown(const std::string& exe, int k) {
 
 // The same with the actor's pipes and job (io::start_process), each output
 // read to its end after the exit, as the actor does before it reports.
-double eof_teardown(const std::string& exe, int k) {
+double eof_teardown(const std::string& exe, int k, io::console_mode console) {
   io::process_options o;
   o.program = exe;
   o.args = {"sleep"};
+  o.console = console;
   std::vector<io::child_process> live;
   for (int i = 0; i < k; ++i) {
     auto c = io::start_process(o);
@@ -225,11 +229,13 @@ double eof_teardown(const std::string& exe, int k) {
   return seconds_since(t0) * 1000;
 }
 
-double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& exe, int k) {
+double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& exe, int k,
+                      io::console_mode console) {
   caf::scoped_actor self{sys};
   process_actor_options o;
   o.spawn.program = exe;
   o.spawn.args = {"sleep"};
+  o.spawn.console = console;
   o.grace = std::chrono::milliseconds(0);
   std::vector<caf::actor> live;
   for (int i = 0; i < k; ++i) {
@@ -285,34 +291,42 @@ int main(int argc, char** argv) {
   runtime rt{sys, cfg.runtime_options()}; // --broker-runs-actors, --broker-batch, ... apply
   auto exe = child_exe();
 
-  std::printf("spawn-and-wait, %d children each (children per second; ratio = actor / raw)\n", n);
-  std::printf("%-14s %10s %10s %10s %10s %12s %12s\n", "in flight", "raw", "helper", "+EOF", "actor", "actor/raw",
-              "actor/+EOF");
-  for (int depth : {1, 8}) {
-    double raw = raw_rate(exe, n, depth);
-    double helper = helper_rate(exe, n, depth, false);
-    double to_eof = helper_rate(exe, n, depth, true);
-    double actor = actor_rate(sys, rt, exe, n, depth);
-    std::printf("%-14d %10.1f %10.1f %10.1f %10.1f %12.2f %12.2f\n", depth, raw, helper, to_eof, actor, actor / raw,
-                actor / to_eof);
-  }
+  // Both console modes (io::console_mode): hidden is the default; under
+  // Wine its conhost.exe holds the child's output pipes open after the exit.
+  const std::pair<io::console_mode, const char*> consoles[] = {{io::console_mode::hidden, "hidden"},
+                                                               {io::console_mode::none, "none"}};
+  std::printf("spawn-and-wait, %d children each (children per second; ratio = actor / raw;\n"
+              "console: io::console_mode of helper, +EOF and actor; raw shares this program's console)\n", n);
+  std::printf("%-10s %-8s %9s %9s %9s %9s %10s %11s\n", "in flight", "console", "raw", "helper", "+EOF", "actor",
+              "actor/raw", "actor/+EOF");
+  for (int depth : {1, 8})
+    for (auto [console, name] : consoles) {
+      double raw = raw_rate(exe, n, depth);
+      double helper = helper_rate(exe, n, depth, false, console);
+      double to_eof = helper_rate(exe, n, depth, true, console);
+      double actor = actor_rate(sys, rt, exe, n, depth, console);
+      std::printf("%-10d %-8s %9.1f %9.1f %9.1f %9.1f %10.2f %11.2f\n", depth, name, raw, helper, to_eof, actor,
+                  actor / raw, actor / to_eof);
+    }
   std::printf("\nteardown of K sleeping children (ms until all gone, p50 of R rounds, the three interleaved;\n"
               "raw: TerminateProcess + wait; +EOF: with the actor's pipes and job, outputs read to their end;\n"
               "actor: grace 0, 2 reads + 1 exit wait each, until DOWN)\n");
-  std::printf("%-6s %4s %10s %10s %10s %12s %12s\n", "K", "R", "raw", "+EOF", "actor", "actor/raw", "actor/+EOF");
+  std::printf("%-6s %-8s %4s %9s %9s %9s %10s %11s\n", "K", "console", "R", "raw", "+EOF", "actor", "actor/raw",
+              "actor/+EOF");
   for (auto [k, rounds] : {std::pair{1, teardown_rounds}, std::pair{8, std::max(1, teardown_rounds / 3)},
-                           std::pair{32, std::max(1, teardown_rounds / 5)}}) {
-    std::vector<double> raw, eof, actor;
-    for (int r = 0; r < rounds; ++r) {
-      raw.push_back(raw_teardown(exe, k));
-      eof.push_back(eof_teardown(exe, k));
-      actor.push_back(actor_teardown(sys, rt, exe, k));
+                           std::pair{32, std::max(1, teardown_rounds / 5)}})
+    for (auto [console, name] : consoles) {
+      std::vector<double> raw, eof, actor;
+      for (int r = 0; r < rounds; ++r) {
+        raw.push_back(raw_teardown(exe, k));
+        eof.push_back(eof_teardown(exe, k, console));
+        actor.push_back(actor_teardown(sys, rt, exe, k, console));
+      }
+      double raw50 = bench::percentile(raw, 0.5), eof50 = bench::percentile(eof, 0.5),
+             actor50 = bench::percentile(actor, 0.5);
+      std::printf("%-6d %-8s %4d %9.2f %9.2f %9.2f %10.2f %11.2f\n", k, name, rounds, raw50, eof50, actor50,
+                  actor50 / raw50, actor50 / eof50);
     }
-    double raw50 = bench::percentile(raw, 0.5), eof50 = bench::percentile(eof, 0.5),
-           actor50 = bench::percentile(actor, 0.5);
-    std::printf("%-6d %4d %10.2f %10.2f %10.2f %12.2f %12.2f\n", k, rounds, raw50, eof50, actor50, actor50 / raw50,
-                actor50 / eof50);
-  }
   bench::print_pending_teardown(sys, rt, pending_rounds);
   auto report = rt.shutdown();
   auto s = rt.core()->stats();

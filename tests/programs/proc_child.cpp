@@ -10,6 +10,7 @@
 //   lines             writes "alpha\nbeta\r\n\ngamma" in pieces (no final newline)
 //   grandchild        starts "proc_child sleep 600000" sharing its stdout/stderr, writes its pid, exits 0
 //   handle HEX        SetEvent on that handle value (it works only if the parent's event was inherited)
+//   console           writes "console" if it has a console (CONOUT$ opens), else "none"
 #include <windows.h>
 #include <shellapi.h>
 
@@ -161,6 +162,15 @@ int main() {
     auto h = reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(std::strtoull(arg(2).c_str(), nullptr, 16)));
     // The parent's event is signalled only if the handle was inherited.
     write_all(out, SetEvent(h) ? "set" : "not set");
+    return 0;
+  }
+  if (mode == "console") {
+    HANDLE con = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
+                             OPEN_EXISTING, 0, nullptr);
+    bool has = con != INVALID_HANDLE_VALUE;
+    if (has)
+      CloseHandle(con);
+    write_all(out, has ? "console" : "none");
     return 0;
   }
   return 103;
