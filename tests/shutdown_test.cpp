@@ -182,4 +182,31 @@ TEST_F(shutdown, killed_straggler_operations_are_released_not_leaked) {
   EXPECT_EQ(s.live_operations, live_operations_at_start);
 }
 
+// An operation put in flight after the broker stopped (nothing will dequeue
+// its packet) is leaked when the runtime goes, never freed: the kernel or a
+// wait callback may still write to it. Seen: a process actor whose start ran
+// after shutdown had finished registered its exit wait; the table freed the
+// wait with the runtime while its unregistration was unacknowledged, and a
+// packet reached the next runtime's port ("unknown OVERLAPPED").
+TEST_F(shutdown, operations_put_in_flight_after_the_broker_stopped_are_leaked_not_freed) {
+  start();
+  expect_clean_shutdown = false; // the leak is the point
+  ASSERT_EQ(rt->shutdown().leaked, 0u);
+  io::unique_handle ev{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  ASSERT_TRUE(ev) << io::last_error("CreateEventW").to_string();
+  auto waits_before = io::wait_registration::live_count();
+  std::weak_ptr<io_core> core = rt->core();
+  {
+    caf::scoped_actor owner{*sys};
+    owned_operations ops;
+    ops.attach(rt->core(), owner->address());
+    auto w = ops.watch(ev.get());
+    ASSERT_TRUE(w) << w.err().to_string();
+  } // orphaned and cancelled: its acknowledgement is queued on a port nobody reads
+  rt.reset();
+  ASSERT_TRUE(test::eventually([&] { return core.expired(); }, "the runtime's core is gone"));
+  EXPECT_EQ(io::wait_registration::live_count(), waits_before + 1)
+    << "a wait was freed while its unregistration was unacknowledged";
+}
+
 } // namespace

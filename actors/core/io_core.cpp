@@ -5,7 +5,20 @@ namespace iocaf {
 io_core::io_core(io::completion_port p) : port(std::move(p)), log(logger("core")) {
 }
 
-io_core::~io_core() = default;
+// Normally the broker drained the table before it stopped. What is in it now
+// was put in flight after that (an io actor started, or orphaned a wait, once
+// the broker was gone): nothing will dequeue its packet, and the kernel or a
+// wait callback may still write to it, so it is leaked, never freed.
+io_core::~io_core() {
+  auto left = table.drain();
+  if (left.empty())
+    return;
+  log->error("{} operations still in flight after the broker stopped; leaking them", left.size());
+  leaked.fetch_add(left.size());
+  leak(std::move(left));
+  for (auto& line : leak_report())
+    log->error("  leaked {}", line);
+}
 
 bool io_core::put_in_flight(const io::operation_ptr& op, const caf::actor_addr& owner, io::wait_ptr wait) {
   const auto& start = op->current_start();
