@@ -193,4 +193,20 @@ TEST_F(completion_path, launch_of_an_operation_in_flight_is_refused) {
   EXPECT_EQ(ops.pending(), 0u);
 }
 
+// A closing owner starts nothing, waits included: a wait registered after
+// the cancel protocol began would not be ended by it (seen: a process actor
+// whose start ran after the runtime began to stop registered its exit wait
+// after it had already quit).
+TEST_F(completion_path, watch_is_refused_once_the_owner_is_closing) {
+  io::unique_handle ev{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  ASSERT_TRUE(ev) << io::last_error("CreateEventW").to_string();
+  auto registered = io::wait_registration::registered_count();
+  ops.set_closing();
+  auto w = ops.watch(ev.get());
+  ASSERT_FALSE(w) << "a closing owner registered a wait";
+  EXPECT_EQ(w.err().code(), static_cast<unsigned long>(ERROR_OPERATION_ABORTED)) << w.err().to_string();
+  EXPECT_EQ(ops.pending(), 0u);
+  EXPECT_EQ(io::wait_registration::registered_count(), registered);
+}
+
 } // namespace

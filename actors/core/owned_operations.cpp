@@ -56,6 +56,9 @@ void owned_operations::complete_inline(const io::operation_ptr& op, unsigned lon
 }
 
 io::result<io::wait_ptr> owned_operations::watch(HANDLE object) {
+  // As a start: the cancel protocol has begun and would not end this wait.
+  if (closing_)
+    return io::error{"RegisterWaitForSingleObject (refused: the actor is closing)", ERROR_OPERATION_ABORTED};
   auto w = std::make_shared<io::wait_registration>(core_->port);
   std::weak_ptr<io_core> weak_core = core_;
   w->on_post_failed([weak_core](io::operation& op, const io::error& why) {

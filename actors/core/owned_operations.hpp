@@ -85,7 +85,8 @@ public:
   }
 
   // Waits for a kernel object to be signalled (e.g. a process handle, which
-  // must stay open until the wait is released).
+  // must stay open until the wait is released). Refused while closing
+  // (ERROR_OPERATION_ABORTED), as a start is.
   io::result<io::wait_ptr> watch(HANDLE object);
 
   struct completion {

@@ -117,6 +117,10 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
   st.out.handle = st.child.stdout_r.get();
   st.err.handle = st.child.stderr_r.get();
   st.write_op = st.ops.make(io::op_kind::write);
+  // Started just as the runtime began to stop: install_cancel_protocol has
+  // quit already. Start nothing; the child's job closes with the state.
+  if (st.ops.closing())
+    return {};
 
   auto w = st.ops.watch(st.child.process.get());
   if (!w) {
