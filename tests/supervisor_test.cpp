@@ -891,14 +891,24 @@ TEST_F(supervisor_test, runtime_kill_of_supervised_process_stops_supervisor_at_o
   deaf.id = "deaf";
   auto core = rt->core();
   auto start_retries = std::make_shared<int>(0);
-  deaf.start = [core, start_retries](caf::actor_system& s) {
+  // The process actor says process_started at the end of its start; only
+  // then is it sure to drain at the bound (started after the shutdown
+  // began, it quits at once: the cause of this test's old flake).
+  caf::scoped_actor probe{*sys};
+  caf::actor started_to = probe;
+  deaf.start = [core, start_retries, started_to](caf::actor_system& s) {
     process_actor_options o;
     o.spawn = test::child_options({"sleep", "600000"});
     o.grace = std::chrono::seconds(60); // still draining at the bound
+    o.handler = started_to;
     return test::spawn_process_retrying(s, core, o, *start_retries);
   };
   start({restart_strategy::one_for_one, 3, std::chrono::seconds(60)}, {worker_spec("w"), deaf});
   EXPECT_EQ(events(2), (std::vector<std::string>{"started:w", "started:deaf"}));
+  bool started = false;
+  probe->receive([&](const process_started&) { started = true; },
+                 caf::after(test::timeout) >> [] { ADD_FAILURE() << "the process actor never finished its start"; });
+  ASSERT_TRUE(started);
   auto w = child_actor("w");
   (*self)->monitor(w);
   auto report = rt->shutdown();
