@@ -267,6 +267,15 @@ unsigned long recv_now(SOCKET s, char* into, std::size_t max_bytes, std::size_t&
   return 0;
 }
 
+unsigned long send_now(SOCKET s, const char* from, std::size_t bytes, std::size_t& sent) {
+  sent = 0;
+  int n = send(s, from, static_cast<int>(std::min<std::size_t>(bytes, INT_MAX)), 0);
+  if (n == SOCKET_ERROR)
+    return static_cast<unsigned long>(WSAGetLastError());
+  sent = static_cast<std::size_t>(n);
+  return 0;
+}
+
 error set_non_blocking(SOCKET s) {
   u_long on = 1;
   if (ioctlsocket(s, FIONBIO, &on) == SOCKET_ERROR)

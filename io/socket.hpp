@@ -94,7 +94,11 @@ unsigned long start_probe(operation& op, SOCKET s);
 // recv on a non-blocking socket: 0 and `got` > 0 for data, 0 and `got` == 0
 // for the peer's FIN, WSAEWOULDBLOCK when nothing is there, else the code.
 unsigned long recv_now(SOCKET s, char* into, std::size_t max_bytes, std::size_t& got);
-// FIONBIO: recv_now never blocks. Overlapped calls stay overlapped.
+// send on a non-blocking socket: 0 and `sent` (at least 1, maybe fewer
+// than `bytes`) when the kernel took data at once, WSAEWOULDBLOCK when its
+// send buffer is full, else the code. No packet comes for it.
+unsigned long send_now(SOCKET s, const char* from, std::size_t bytes, std::size_t& sent);
+// FIONBIO: recv_now and send_now never block. Overlapped calls stay overlapped.
 error set_non_blocking(SOCKET s);
 
 // The WSA code of a completed operation that failed (WSAGetOverlappedResult

@@ -644,6 +644,54 @@ TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its
   EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
 }
 
+// A write the kernel takes at once (non-blocking send, libuv's try-write)
+// needs no packet: 50 small sends into an empty socket buffer make no
+// completion at all. When the kernel's buffer fills (the peer reads
+// nothing), the rest goes overlapped, and every byte arrives in order.
+TEST_F(tcp, writes_the_kernel_takes_at_once_need_no_packet_and_the_rest_stays_in_order) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.max_queued_bytes = 64u << 20;
+  auto session = accept_one(self, opts);
+  ASSERT_TRUE(session.connection);
+  auto& c = session.client;
+  auto before = rt->stats().completions;
+  std::size_t line_bytes = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::string line = "line " + std::to_string(i) + ";";
+    line_bytes += line.size();
+    self->send(session.connection, stream_send{line});
+    ASSERT_EQ(raw_read_exactly(c.s, line.size()), line);
+  }
+  auto st = connection_stats(self, session.connection);
+  EXPECT_EQ(st.writes_at_once, 50u);
+  EXPECT_EQ(st.writes_overlapped, 0u);
+  EXPECT_EQ(rt->stats().completions - before, 0u) << "a write taken at once made a packet";
+  // 8 MiB the peer does not read yet: the kernel takes part, the rest waits
+  // in an overlapped write. Each block is one letter, so order shows.
+  std::string expected;
+  for (int i = 0; i < 8; ++i) {
+    std::string block(1u << 20, static_cast<char>('a' + i));
+    expected += block;
+    self->send(session.connection, stream_send{std::move(block)});
+  }
+  auto until = std::chrono::steady_clock::now() + test::timeout;
+  do
+    st = connection_stats(self, session.connection);
+  while (st.writes_overlapped == 0 && std::chrono::steady_clock::now() < until);
+  EXPECT_GE(st.writes_overlapped, 1u) << "8 MiB unread went at once: nothing exercised the overlapped rest";
+  auto got = raw_read_exactly(c.s, expected.size());
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "bytes reordered, lost or changed";
+  st = connection_stats(self, session.connection);
+  EXPECT_EQ(st.bytes_sent, line_bytes + expected.size());
+  EXPECT_EQ(st.queued_bytes, 0u);
+  self->send(session.connection, stream_close{true});
+  ASSERT_TRUE(test::receive_one<stream_closed>(self));
+  EXPECT_EQ(stop_and_wait(self, session.srv.actor), 0);
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+}
+
 // The credit may ride on a send (stream_send::consumed), as an echo returns
 // it: a connection paused on a spent credit resumes reading from that send alone.
 TEST_F(tcp, credit_handed_back_with_a_send_resumes_reading) {

@@ -261,40 +261,14 @@ static void on_write_failed(self_ptr self, unsigned long code) {
   on_peer_eof(self);
 }
 
-void post_write(self_ptr self) {
+// What a write took (a packet's bytes or a write taken at once): drop it from
+// the queue (a short write leaves the rest queued).
+static void written(self_ptr self, std::size_t bytes) {
   auto& st = self->state;
-  if (st.wr == write_state::pending || st.queue.empty() || st.ph == phase::connecting || is_done(st))
-    return;
-  // Gather up to write_batch queued bytes into one write.
-  auto& buf = st.write_op->buffer();
-  buf.resize(std::min<std::size_t>(st.opts.write_batch, st.stats.queued_bytes));
-  std::size_t n = 0;
-  std::size_t offset = st.front_offset;
-  for (auto& chunk : st.queue) {
-    std::size_t take = std::min(chunk.size() - offset, buf.size() - n);
-    std::copy_n(chunk.data() + offset, take, buf.data() + n);
-    n += take;
-    offset = 0;
-    if (n == buf.size())
-      break;
-  }
-  auto* t = st.transport.get();
-  if (st.ops.launch(st.write_op, t->handle(), [t, n](io::operation& op) { return t->start_write(op, n); }))
-    st.wr = write_state::pending; // an inline failure, too, arrives in on_write
-}
-
-void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
-  auto& st = self->state;
-  st.wr = write_state::idle;
-  if (error != 0) {
-    on_write_failed(self, st.transport->error_of(*st.write_op, error));
-    return;
-  }
   touch(self);
   st.stats.bytes_sent += bytes;
   IOCAF_ASSERT(bytes <= st.stats.queued_bytes, "a write completed more bytes than were queued");
   st.stats.queued_bytes -= bytes;
-  // Drop what was written (a short write leaves the rest queued).
   std::size_t left = bytes;
   while (left > 0 && !st.queue.empty()) {
     auto& front = st.queue.front();
@@ -310,6 +284,64 @@ void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
     st.notify_drained = false;
     tell_drained(self);
   }
+}
+
+// Gathers up to write_batch queued bytes into the write operation's buffer.
+static std::size_t gather(stream_state& st) {
+  auto& buf = st.write_op->buffer();
+  buf.resize(std::min<std::size_t>(st.opts.write_batch, st.stats.queued_bytes));
+  std::size_t n = 0;
+  std::size_t offset = st.front_offset;
+  for (auto& chunk : st.queue) {
+    std::size_t take = std::min(chunk.size() - offset, buf.size() - n);
+    std::copy_n(chunk.data() + offset, take, buf.data() + n);
+    n += take;
+    offset = 0;
+    if (n == buf.size())
+      break;
+  }
+  return n;
+}
+
+// Writes what is queued: at once while the kernel takes it all (a transport
+// that writes_now: no packet, no hop through the broker), then overlapped.
+// Either way the outcome goes through written / on_write_failed, as a
+// packet's would.
+void post_write(self_ptr self) {
+  auto& st = self->state;
+  auto* t = st.transport.get();
+  bool now = t->writes_now();
+  while (st.wr != write_state::pending && !st.queue.empty() && st.ph != phase::connecting && !is_done(st)) {
+    std::size_t n = gather(st);
+    if (now) {
+      std::size_t sent = 0;
+      auto code = t->write_now(st.write_op->buffer().data(), n, sent);
+      if (code == 0) {
+        ++st.stats.writes_at_once;
+        now = sent == n; // a short write: the kernel's buffer is full
+        written(self, sent);
+        continue;
+      }
+      if (!t->would_block(code)) {
+        on_write_failed(self, code);
+        return;
+      }
+    }
+    ++st.stats.writes_overlapped;
+    if (st.ops.launch(st.write_op, t->handle(), [t, n](io::operation& op) { return t->start_write(op, n); }))
+      st.wr = write_state::pending; // an inline failure, too, arrives in on_write
+    return;
+  }
+}
+
+void on_write(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
+  auto& st = self->state;
+  st.wr = write_state::idle;
+  if (error != 0) {
+    on_write_failed(self, st.transport->error_of(*st.write_op, error));
+    return;
+  }
+  written(self, bytes);
   post_write(self);
   advance_close(self);
 }

@@ -84,6 +84,8 @@ struct stream_stats {
   std::uint64_t bytes_sent = 0;
   std::uint64_t refused = 0; // sends refused (any reason)
   std::uint64_t buffer_bytes = 0; // read and write buffers held now (an idle probing connection: a few bytes)
+  std::uint64_t writes_at_once = 0;  // writes the kernel took at once (TCP): no packet
+  std::uint64_t writes_overlapped = 0; // overlapped writes started (each ends with a packet)
 };
 
 // The connection as its handler (and anyone else) sees it: the messages it
@@ -171,7 +173,8 @@ typename Inspector::result_type inspect(Inspector& f, stream_close& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_stats& x) {
   return f(caf::meta::type_name("stream_stats"), x.queued_bytes, x.unconsumed_bytes, x.max_queued_seen,
-           x.max_unconsumed_seen, x.reading, x.bytes_received, x.bytes_sent, x.refused, x.buffer_bytes);
+           x.max_unconsumed_seen, x.reading, x.bytes_received, x.bytes_sent, x.refused, x.buffer_bytes,
+           x.writes_at_once, x.writes_overlapped);
 }
 
 } // namespace iocaf

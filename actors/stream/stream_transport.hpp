@@ -45,6 +45,11 @@ public:
   // would_block(code) when nothing is there, else the failure.
   virtual unsigned long read_now(char*, std::size_t, std::size_t& got) { got = 0; return ERROR_NOT_SUPPORTED; }
   virtual bool would_block(unsigned long) const { return false; }
+  // Non-blocking write (TCP, libuv's try-write): 0 with sent > 0 when the
+  // kernel took data at once (no packet comes), would_block(code) when it
+  // cannot, else the failure. False: every write is overlapped.
+  virtual bool writes_now() const { return false; }
+  virtual unsigned long write_now(const char*, std::size_t, std::size_t& sent) { sent = 0; return ERROR_NOT_SUPPORTED; }
   virtual const char* read_call() const = 0;
   virtual const char* write_call() const = 0;
   // The real code behind a failed packet (WSAGetOverlappedResult for sockets).

@@ -75,6 +75,10 @@ public:
   }
   bool would_block(unsigned long code) const override { return code == WSAEWOULDBLOCK; }
   unsigned long start_write(io::operation& op, std::size_t n) override { return io::start_send(op, sock_.get(), n); }
+  bool writes_now() const override { return true; }
+  unsigned long write_now(const char* from, std::size_t n, std::size_t& sent) override {
+    return io::send_now(sock_.get(), from, n, sent);
+  }
   const char* read_call() const override { return "WSARecv"; }
   const char* write_call() const override { return "WSASend"; }
   unsigned long error_of(io::operation& op, unsigned long code) override {
@@ -94,10 +98,8 @@ public:
   }
 
 private:
-  // For read_now after a zero-byte read (stream_options::release_read_buffer_after).
-  io::error non_blocking() {
-    return opts_.release_read_buffer_after.count() > 0 ? io::set_non_blocking(sock_.get()) : io::error{};
-  }
+  // For read_now after a zero-byte read and for write_now.
+  io::error non_blocking() { return io::set_non_blocking(sock_.get()); }
 
   caf::error connect_error(unsigned long code, bool timed_out) const {
     std::string where = "connect to " + to_->to_string();
