@@ -7,10 +7,22 @@
 #include "actors/core/io_core.hpp"
 
 #include <caf/blocking_actor.hpp>
+#include <caf/resumable.hpp>
 
 #include <memory>
 
 namespace iocaf {
+
+// The broker's thread as an execution unit (runs_actors) runs a job queued
+// here after the actors its turn woke, as a work-stealing worker runs the
+// jobs queued from its own turn last (actors/stream/read_after_handler.cpp).
+class runs_after_turn {
+public:
+  virtual void exec_after_turn(caf::resumable* job) = 0; // takes one reference
+
+protected:
+  ~runs_after_turn() = default;
+};
 
 // runs_actors: the actors a completion wakes (its io actor, then its
 // handler, ...) run on the broker's thread, one at a time (broker_unit in

@@ -10,14 +10,19 @@ io_core::io_core(io::completion_port p) : port(std::move(p)), log(logger("core")
 // the broker was gone): nothing will dequeue its packet, and the kernel or a
 // wait callback may still write to it, so it is leaked, never freed.
 io_core::~io_core() {
+  leak_in_flight("after the broker stopped");
+}
+
+std::size_t io_core::leak_in_flight(const char* when) {
   auto left = table.drain();
   if (left.empty())
-    return;
-  log->error("{} operations still in flight after the broker stopped; leaking them", left.size());
-  leaked.fetch_add(left.size());
-  leak(std::move(left));
-  for (auto& line : leak_report())
+    return 0;
+  auto n = left.size();
+  log->error("{} operations still in flight {}; leaking them", n, when);
+  leaked.fetch_add(n);
+  for (auto& line : leak(std::move(left)))
     log->error("  leaked {}", line);
+  return n;
 }
 
 bool io_core::put_in_flight(const io::operation_ptr& op, const caf::actor_addr& owner, io::wait_ptr wait) {
@@ -135,15 +140,18 @@ std::vector<caf::actor_addr> io_core::io_actors() const {
   return out;
 }
 
-void io_core::leak(std::vector<inflight_entry> entries) {
+std::vector<std::string> io_core::leak(std::vector<inflight_entry> entries) {
+  std::vector<std::string> lines;
   std::lock_guard<std::mutex> guard{mtx_};
   if (leaked_entries_ == nullptr)
     leaked_entries_ = new std::vector<inflight_entry>; // never freed, on purpose
   for (auto& e : entries) {
-    leak_lines_.push_back("op#" + std::to_string(e.op->id()) + " kind=" + io::to_string(e.op->kind())
-                          + " owner=actor#" + std::to_string(e.owner ? e.owner->id() : 0));
+    lines.push_back("op#" + std::to_string(e.op->id()) + " kind=" + io::to_string(e.op->kind())
+                    + " owner=actor#" + std::to_string(e.owner ? e.owner->id() : 0));
     leaked_entries_->push_back(std::move(e));
   }
+  leak_lines_.insert(leak_lines_.end(), lines.begin(), lines.end());
+  return lines;
 }
 
 std::vector<std::string> io_core::leak_report() const {

@@ -70,7 +70,9 @@ struct io_core {
 
   // Keeps memory alive forever: for operations and waits that the kernel or
   // a thread-pool callback may still touch when we must give up on them.
-  void leak(std::vector<inflight_entry> entries);
+  // leak_in_flight takes everything still in the table (`when` says when, for
+  // the log), counts it in `leaked`, logs one line each; returns how many.
+  std::size_t leak_in_flight(const char* when);
   // One line per operation leaked at shutdown ("op#12 kind=read ...").
   std::vector<std::string> leak_report() const;
   void leak(io::wait_ptr w);
@@ -78,6 +80,7 @@ struct io_core {
 private:
   void deliver(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error, caf::execution_unit* here);
   void on_wait_packet(const inflight_entry& entry, caf::execution_unit* here);
+  std::vector<std::string> leak(std::vector<inflight_entry> entries);
 
   mutable std::mutex mtx_;
   std::unordered_map<caf::actor_id, caf::actor_addr> io_actors_;

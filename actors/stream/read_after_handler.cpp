@@ -5,6 +5,7 @@
 // much. Posted after the handler instead, the answer's write goes out
 // first. Nothing waits on the handler: a job queued on this worker before
 // the handler runs after it, answered or not, and posts the read.
+#include "actors/core/io_broker.hpp"
 #include "actors/stream/stream_state.hpp"
 
 #include <caf/policy/work_stealing.hpp>
@@ -41,13 +42,18 @@ using worker = caf::scheduler::worker<caf::policy::work_stealing>;
 bool defer_read_past_handler(self_ptr self) {
   // A work-stealing worker runs the jobs queued from its own turn last in,
   // first out: queued now, before the handler is woken, this job runs after
-  // it (and after the connection's turn the handler's answer starts). On
-  // any other execution unit (the broker's, another scheduler) read now.
-  auto* here = dynamic_cast<worker*>(self->context());
-  if (here == nullptr)
-    return false;
-  here->exec_later(new read_again_job(self->ctrl())); // the worker owns its one reference
-  return true;
+  // it (and after the connection's turn the handler's answer starts). The
+  // broker's unit runs it once the actors its turn woke are done. On any
+  // other execution unit (another scheduler) read now.
+  if (auto* here = dynamic_cast<worker*>(self->context())) {
+    here->exec_later(new read_again_job(self->ctrl())); // the worker owns its one reference
+    return true;
+  }
+  if (auto* here = dynamic_cast<runs_after_turn*>(self->context())) {
+    here->exec_after_turn(new read_again_job(self->ctrl()));
+    return true;
+  }
+  return false;
 }
 
 } // namespace iocaf::stream_detail
