@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -387,6 +388,71 @@ TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_wor
   auto echoed = raw_echo(client.s, "while every worker is held");
   SetEvent(release.get());
   EXPECT_EQ(echoed, "");
+}
+
+// A handler run on the broker's thread (broker_runs_actors) that asks the
+// runtime for its stats would wait for that very thread: before, the broker
+// and every connection stalled for the request's 10 s bound, then it failed.
+// Now the call is refused at once with std::logic_error. Every CAF worker is
+// held, so the handler can only run on the broker's thread.
+TEST_F(tcp, runtime_calls_from_the_broker_thread_are_refused_at_once_not_waited_for) {
+  rt.reset();
+  runtime_options ro;
+  ro.broker_runs_actors = true;
+  runtime_test::start(ro);
+  caf::scoped_actor self{*sys};
+  auto* r = rt.get();
+  auto handler = sys->spawn([r, dest = caf::actor{self}](caf::event_based_actor* a) -> caf::behavior {
+    return {
+      [=](const stream_opened& m) { a->send(dest, m); },
+      [=](const stream_received& m) {
+        auto start = std::chrono::steady_clock::now();
+        std::string outcome;
+        try {
+          r->stats();
+          outcome = "returned";
+        } catch (const std::logic_error& e) {
+          outcome = std::string("refused: ") + e.what();
+        } catch (const std::exception& e) {
+          outcome = std::string("failed: ") + e.what();
+        }
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        a->send(dest, outcome, static_cast<std::int64_t>(ms.count()));
+        a->send(m.connection, stream_close{true});
+      },
+      [](const stream_closed&) {},
+    };
+  });
+  tcp_listener_options opts;
+  opts.accepts_posted = 1;
+  opts.connection.release_read_buffer_after = std::chrono::milliseconds(0); // no timer message
+  auto srv = listen(handler, opts);
+  ASSERT_TRUE(srv.actor);
+  // Open first: a new connection actor starts on CAF's scheduler.
+  auto client = raw_connect(srv.local.port());
+  set_timeouts(client.s, 20000);
+  ASSERT_TRUE(test::receive_one<stream_opened>(self));
+  io::unique_handle release{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  ASSERT_TRUE(release) << io::last_error("CreateEventW").to_string();
+  auto workers = static_cast<int>(sys->scheduler().num_workers());
+  auto holding = std::make_shared<std::atomic<int>>(0);
+  for (int i = 0; i < workers; ++i)
+    sys->spawn([ev = release.get(), holding] {
+      holding->fetch_add(1);
+      WaitForSingleObject(ev, 60000); // holds this worker until the test lets go
+    });
+  ASSERT_TRUE(test::eventually([&] { return holding->load() == workers; }, "every CAF worker is held"));
+  ASSERT_EQ(send(client.s, "x", 1, 0), 1);
+  std::string outcome;
+  std::int64_t ms = -1;
+  self->receive([&](const std::string& o, std::int64_t t) { outcome = o; ms = t; },
+                caf::after(std::chrono::seconds(30)) >> [] { ADD_FAILURE() << "the handler never answered"; });
+  SetEvent(release.get());
+  EXPECT_EQ(outcome.rfind("refused: ", 0), 0u) << outcome;
+  EXPECT_NE(outcome.find("broker's thread"), std::string::npos) << outcome;
+  EXPECT_LT(ms, 1000) << "the call waited " << ms << " ms";
+  // From this (non-broker) thread the same call still answers.
+  EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 
 // Clients that connect and reset before their accept completes are the

@@ -95,6 +95,7 @@ public:
   }
 
   void run(std::size_t batch_size) {
+    core_->broker_thread.store(std::this_thread::get_id());
     std::vector<OVERLAPPED_ENTRY> entries(batch_size);
     log_->debug("running, batch size {}", batch_size);
     for (;;) {
@@ -124,6 +125,7 @@ public:
     if (unit_)
       unit_->hand_over();
     report_leftovers();
+    core_->broker_thread.store(std::thread::id{});
   }
 
 private:

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct io_core {
   std::atomic<std::uint64_t> synthetic{0};          // completions made without a packet
   std::atomic<std::uint64_t> inline_results{0};     // starts completed inline (owned_operations::launch)
   std::atomic<bool> stopping{false};
+  // The broker's thread while it runs: what must never wait for the broker
+  // (runtime::stats, shutdown) checks it is not on that thread.
+  std::atomic<std::thread::id> broker_thread{};
 
   broker_stats stats() const;
 

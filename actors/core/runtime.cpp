@@ -5,6 +5,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
@@ -31,7 +33,18 @@ runtime::~runtime() {
   shutdown();
 }
 
+// An actor run on the broker's thread (broker_runs_actors) that waited for
+// the broker would wait for its own thread: the bound, then a failure, with
+// every connection stalled meanwhile. Refused at once instead.
+void runtime::refuse_on_broker_thread(const char* call) const {
+  if (core_->broker_thread.load() == std::this_thread::get_id())
+    throw std::logic_error(std::string("iocaf: runtime::") + call
+                           + " called on the broker's thread (an actor run there with broker_runs_actors); it would"
+                             " wait for that very thread: call it from another actor or thread");
+}
+
 broker_stats runtime::stats() {
+  refuse_on_broker_thread("stats()");
   caf::scoped_actor self{sys_};
   broker_stats out;
   auto pending = self->request(broker_, std::chrono::seconds(10), stats_atom::value);
@@ -46,6 +59,7 @@ broker_stats runtime::stats() {
 }
 
 shutdown_report runtime::shutdown() {
+  refuse_on_broker_thread("shutdown()");
   if (stopped_)
     return report_;
   stopped_ = true;

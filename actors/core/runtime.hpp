@@ -57,12 +57,16 @@ public:
   const caf::actor& broker() const { return broker_; }
 
   // Asks the broker for its counters (from a non-actor thread; bounded).
+  // Both throw std::logic_error at once when called on the broker's own
+  // thread (an actor run there with broker_runs_actors), which they would
+  // otherwise wait for.
   broker_stats stats();
   // Stops every io actor (also those spawned while it runs), then the
   // broker; bounded by shutdown_bound (+ kill_grace if it had to kill). Idempotent.
   shutdown_report shutdown();
 
 private:
+  void refuse_on_broker_thread(const char* call) const;
   caf::actor_system& sys_;
   runtime_options opts_;
   std::shared_ptr<io_core> core_;
