@@ -247,6 +247,29 @@ protected:
     return out;
   }
 
+  // Holds every CAF worker until the returned event is set (at most 60 s),
+  // so an actor woken meanwhile can only run on the broker's thread
+  // (broker_runs_actors). Null, and a failed test, if that did not happen.
+  io::unique_handle hold_every_worker() {
+    io::unique_handle release{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+    if (!release) {
+      ADD_FAILURE() << io::last_error("CreateEventW").to_string();
+      return release;
+    }
+    auto workers = static_cast<int>(sys->scheduler().num_workers());
+    auto holding = std::make_shared<std::atomic<int>>(0);
+    for (int i = 0; i < workers; ++i)
+      sys->spawn([ev = release.get(), holding] {
+        holding->fetch_add(1);
+        WaitForSingleObject(ev, 60000); // holds this worker until the test lets go
+      });
+    if (!test::eventually([&] { return holding->load() == workers; }, "every CAF worker is held")) {
+      SetEvent(release.get());
+      return io::unique_handle{};
+    }
+    return release;
+  }
+
   // A connection's stream_stats (a failed test and zeros if it does not answer).
   stream_stats connection_stats(caf::scoped_actor& self, const stream_connection_actor& connection) {
     stream_stats st;
@@ -375,16 +398,8 @@ TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_wor
   auto client = raw_connect(srv.local.port());
   set_timeouts(client.s, 10000);
   ASSERT_EQ(raw_echo(client.s, "before the workers are taken"), "");
-  io::unique_handle release{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
-  ASSERT_TRUE(release) << io::last_error("CreateEventW").to_string();
-  auto workers = static_cast<int>(sys->scheduler().num_workers());
-  auto holding = std::make_shared<std::atomic<int>>(0);
-  for (int i = 0; i < workers; ++i)
-    sys->spawn([ev = release.get(), holding] {
-      holding->fetch_add(1);
-      WaitForSingleObject(ev, 60000); // holds this worker until the test lets go
-    });
-  ASSERT_TRUE(test::eventually([&] { return holding->load() == workers; }, "every CAF worker is held"));
+  auto release = hold_every_worker();
+  ASSERT_TRUE(release);
   auto echoed = raw_echo(client.s, "while every worker is held");
   SetEvent(release.get());
   EXPECT_EQ(echoed, "");
@@ -432,16 +447,8 @@ TEST_F(tcp, runtime_calls_from_the_broker_thread_are_refused_at_once_not_waited_
   auto client = raw_connect(srv.local.port());
   set_timeouts(client.s, 20000);
   ASSERT_TRUE(test::receive_one<stream_opened>(self));
-  io::unique_handle release{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
-  ASSERT_TRUE(release) << io::last_error("CreateEventW").to_string();
-  auto workers = static_cast<int>(sys->scheduler().num_workers());
-  auto holding = std::make_shared<std::atomic<int>>(0);
-  for (int i = 0; i < workers; ++i)
-    sys->spawn([ev = release.get(), holding] {
-      holding->fetch_add(1);
-      WaitForSingleObject(ev, 60000); // holds this worker until the test lets go
-    });
-  ASSERT_TRUE(test::eventually([&] { return holding->load() == workers; }, "every CAF worker is held"));
+  auto release = hold_every_worker();
+  ASSERT_TRUE(release);
   ASSERT_EQ(send(client.s, "x", 1, 0), 1);
   std::string outcome;
   std::int64_t ms = -1;
