@@ -36,4 +36,34 @@ private:
   std::shared_ptr<void> port_;
 };
 
+// How many packets the next dequeue asks for. Wine makes one wineserver
+// request per entry of GetQueuedCompletionStatusEx and one more that finds
+// the queue empty, so a batch asked for when one packet waits puts a second
+// round trip before that packet is handled (one TCP echo: ~1 context switch
+// more, p50 ~+60 us; DESIGN.md §4). So: one while the last dequeue found at
+// most one; the whole batch every probe_every-th time, and while that finds
+// more. On Windows a batch is one call whatever it finds, and asking for one
+// when one waits costs the same.
+class dequeue_size {
+public:
+  static constexpr std::size_t probe_every = 32;
+
+  explicit dequeue_size(std::size_t batch) : batch_(batch) {}
+
+  std::size_t next() {
+    if (batching_ || ++singles_ % probe_every == 0)
+      return batch_;
+    return 1;
+  }
+
+  void got(std::size_t n) { batching_ = n > 1; }
+
+  std::size_t batch() const { return batch_; }
+
+private:
+  std::size_t batch_;
+  std::size_t singles_ = 0;
+  bool batching_ = true;
+};
+
 } // namespace iocaf::io

@@ -210,3 +210,24 @@ TEST_F(completion_path, watch_is_refused_once_the_owner_is_closing) {
 }
 
 } // namespace
+
+// Under Wine each entry a dequeue asks for is one wineserver request and one
+// more finds the queue empty: the broker asks for one packet while packets
+// come alone (no second request before a lone packet is handled), and for
+// its whole batch again when a periodic probe finds more than one.
+TEST(dequeue_size, asks_for_one_packet_after_a_lone_one_and_batches_again_when_a_probe_finds_more) {
+  io::dequeue_size size{64};
+  EXPECT_EQ(size.next(), 64u) << "starts with the whole batch";
+  size.got(40);
+  EXPECT_EQ(size.next(), 64u) << "a full batch keeps batching";
+  size.got(1);
+  for (std::size_t i = 1; i < io::dequeue_size::probe_every; ++i) {
+    ASSERT_EQ(size.next(), 1u) << "dequeue " << i << " after a lone packet";
+    size.got(1);
+  }
+  EXPECT_EQ(size.next(), 64u) << "the probe";
+  size.got(3);
+  EXPECT_EQ(size.next(), 64u) << "a probe that found more batches again";
+  size.got(0); // a timeout or a poll that found nothing
+  EXPECT_EQ(size.next(), 1u);
+}

@@ -88,16 +88,16 @@ private:
 
 class broker_loop {
 public:
-  broker_loop(caf::blocking_actor* self, std::shared_ptr<io_core> core, bool runs_actors)
-    : self_(self), core_(std::move(core)), log_(logger("broker")) {
+  broker_loop(caf::blocking_actor* self, std::shared_ptr<io_core> core, bool runs_actors, std::size_t batch_size)
+    : self_(self), core_(std::move(core)), log_(logger("broker")), dequeue_size_(batch_size) {
     if (runs_actors)
       unit_.emplace(self->home_system());
   }
 
-  void run(std::size_t batch_size) {
+  void run() {
     core_->broker_thread.store(std::this_thread::get_id());
-    std::vector<OVERLAPPED_ENTRY> entries(batch_size);
-    log_->debug("running, batch size {}", batch_size);
+    std::vector<OVERLAPPED_ENTRY> entries(dequeue_size_.batch());
+    log_->debug("running, batch size {}", entries.size());
     for (;;) {
       DWORD timeout = unit_ && !unit_->idle() ? 0 : INFINITE;
       if (stopping_ && timeout != 0) {
@@ -109,11 +109,12 @@ public:
         timeout = static_cast<DWORD>(
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count() + 1);
       }
-      auto n = core_->port.dequeue(entries.data(), entries.size(), timeout);
+      auto n = core_->port.dequeue(entries.data(), dequeue_size_.next(), timeout);
       if (!n) {
         log_->critical("{}; the broker stops", n.err().to_string());
         break;
       }
+      dequeue_size_.got(*n);
       std::size_t wakes = 0;
       for (std::size_t i = 0; i < *n; ++i)
         wakes += dispatch(entries[i]) ? 1 : 0;
@@ -205,6 +206,7 @@ private:
   caf::blocking_actor* self_;
   std::shared_ptr<io_core> core_;
   std::shared_ptr<spdlog::logger> log_;
+  io::dequeue_size dequeue_size_;
   std::optional<broker_unit> unit_;
   bool stopping_ = false;
   clock::time_point deadline_;
@@ -214,7 +216,7 @@ private:
 
 void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, std::size_t batch_size,
                bool runs_actors) {
-  broker_loop{self, std::move(core), runs_actors}.run(batch_size);
+  broker_loop{self, std::move(core), runs_actors, batch_size}.run();
 }
 
 } // namespace iocaf
