@@ -138,7 +138,7 @@ void program_config::add_runtime_options() {
          "how long shutdown waits for io actors to drain" + default_text(shutdown_bound))
     .add(kill_grace, "kill-grace",
          "after killing io actors at the bound, how long to wait for their packets" + default_text(kill_grace))
-    .add(broker_batch, "broker-batch", "completion packets dequeued per call" + default_text(broker_batch))
+    .add(broker_batch, "broker-batch", "most completion packets one dequeue takes (one while they come alone)" + default_text(broker_batch))
     .add(broker_runs_actors, "broker-runs-actors",
          "actors a completion wakes run on the broker's thread, one at a time, not on CAF's workers (for programs whose workers carry CPU-heavy actors; default: false)")
     .add(max_queued_bytes, "max-queued-bytes",

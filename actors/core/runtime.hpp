@@ -22,7 +22,9 @@ struct runtime_options {
   // broker waits for their cancelled operations' packets (on top of what is
   // left of shutdown_bound) before it leaks them.
   std::chrono::milliseconds kill_grace{1000};
-  // Packets dequeued per GetQueuedCompletionStatusEx call.
+  // Most packets one GetQueuedCompletionStatusEx call takes. The broker
+  // asks for one while packets come alone (io::dequeue_size: under Wine a
+  // batch costs a request per entry and one more for the empty queue).
   std::size_t batch_size = 64;
   // Where the actors a completion wakes run. false: on CAF's workers (a
   // sleeping worker is woken for them). true: on the broker's thread right
