@@ -3,12 +3,40 @@
 #include "io/fault.hpp"
 #include "io/log.hpp"
 
+#include <cassert>
+#include <mutex>
+#include <vector>
+
 namespace iocaf::io {
+
+// An auto-reset event and the thread-pool wait registered on it (repeating:
+// each UnregisterWaitEx that sets the event runs the callback once).
+// `borrower` is set before the event can be set for it and taken by the
+// callback, which then touches only the borrower.
+struct wait_registration::ack_slot {
+  unique_handle event;
+  HANDLE registration = nullptr;
+  std::atomic<wait_registration*> borrower{nullptr};
+};
 
 namespace {
 std::atomic<std::int64_t> live_waits{0};
 std::atomic<std::int64_t> registered_waits{0};
 std::atomic<std::int64_t> arm_releases{0};
+std::atomic<std::int64_t> registrations{0};
+std::atomic<std::int64_t> slots{0};
+std::atomic<std::int64_t> lent{0};
+
+// Slots not lent out. Never destroyed, like the slots: a pool callback may
+// run during static destruction.
+struct idle_slots {
+  std::mutex mtx;
+  std::vector<void*> slots;
+};
+idle_slots& idle() {
+  static auto* pool = new idle_slots;
+  return *pool;
+}
 // What the callback leaves in wait_ when it took the handle.
 const HANDLE fired_mark = reinterpret_cast<HANDLE>(std::intptr_t{-2});
 } // namespace
@@ -18,6 +46,8 @@ wait_registration::wait_registration(completion_port port) : port_(std::move(por
 }
 
 wait_registration::~wait_registration() {
+  // A lent slot names us until its packet was dequeued (endgame check).
+  assert(ack_ == nullptr && "a wait freed while an acknowledgement slot may still name it");
   live_waits.fetch_sub(1);
 }
 
@@ -33,6 +63,18 @@ std::int64_t wait_registration::released_at_arm() {
   return arm_releases.load();
 }
 
+std::int64_t wait_registration::registrations_made() {
+  return registrations.load();
+}
+
+std::int64_t wait_registration::slots_made() {
+  return slots.load();
+}
+
+std::int64_t wait_registration::slots_lent() {
+  return lent.load();
+}
+
 error wait_registration::arm(HANDLE object) {
   HANDLE dup = nullptr;
   if (!DuplicateHandle(GetCurrentProcess(), object, GetCurrentProcess(), &dup, SYNCHRONIZE, FALSE, 0))
@@ -42,6 +84,7 @@ error wait_registration::arm(HANDLE object) {
   if (!RegisterWaitForSingleObject(&registration, dup, &on_signal, this, INFINITE,
                                    WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
     return last_error("RegisterWaitForSingleObject");
+  registrations.fetch_add(1);
   registered_waits.fetch_add(1);
   if (unsigned long ms = 0; fault::take(fault::point::arm_delay, ms))
     Sleep(ms);
@@ -101,42 +144,71 @@ bool wait_registration::try_cancel() {
   return state_.compare_exchange_strong(expected, cancelled);
 }
 
+result<wait_registration::ack_slot*> wait_registration::borrow_slot() {
+  {
+    auto& pool = idle();
+    std::lock_guard<std::mutex> guard{pool.mtx};
+    if (!pool.slots.empty()) {
+      auto* slot = static_cast<ack_slot*>(pool.slots.back());
+      pool.slots.pop_back();
+      return slot;
+    }
+  }
+  auto slot = std::make_unique<ack_slot>();
+  slot->event.reset(CreateEventW(nullptr, FALSE, FALSE, nullptr));
+  if (!slot->event)
+    return last_error("CreateEventW(acknowledgement slot)");
+  if (!RegisterWaitForSingleObject(&slot->registration, slot->event.get(), &on_slot_signalled, slot.get(), INFINITE,
+                                   WT_EXECUTEINWAITTHREAD))
+    return last_error("RegisterWaitForSingleObject(acknowledgement slot)");
+  registrations.fetch_add(1);
+  slots.fetch_add(1);
+  return slot.release(); // for the life of the process
+}
+
 error wait_registration::begin_unregister() {
-  HANDLE ev = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (ev == nullptr)
-    return last_error("CreateEventW");
-  ack_event_.reset(ev);
-  // Observe the event through the port first, so the acknowledgement cannot be missed.
-  if (!RegisterWaitForSingleObject(&ack_wait_, ev, &on_unregistered, this, INFINITE,
-                                   WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
-    return last_error("RegisterWaitForSingleObject(unregister event)");
+  auto slot = borrow_slot();
+  if (!slot)
+    return slot.err();
+  lent.fetch_add(1);
+  ack_ = *slot;
+  ack_->borrower.store(this);
   unsigned long injected = 0;
   bool fake = fault::take(fault::point::unregister_wait, injected);
-  if (fake || !UnregisterWaitEx(wait_.load(), ev)) {
+  if (fake || !UnregisterWaitEx(wait_.load(), ack_->event.get())) {
     DWORD code = fake ? injected : GetLastError();
-    // ERROR_IO_PENDING: a callback is still running; the event fires when it returns.
-    if (code != ERROR_IO_PENDING)
+    // ERROR_IO_PENDING: a callback is still running; the event is set when it returns.
+    if (code != ERROR_IO_PENDING) {
+      // Whether the event may still be set is unknown: the slot is retired,
+      // and a late signal finds no borrower.
+      std::exchange(ack_, nullptr)->borrower.store(nullptr);
+      lent.fetch_sub(1);
       return error{"UnregisterWaitEx", code};
+    }
   }
   registered_waits.fetch_sub(1);
   return {};
 }
 
-void CALLBACK wait_registration::on_unregistered(void* ctx, BOOLEAN) {
-  auto* self = static_cast<wait_registration*>(ctx);
+// Thread-pool thread. Only the borrower is touched, and only before the post.
+void CALLBACK wait_registration::on_slot_signalled(void* ctx, BOOLEAN) {
+  auto* self = static_cast<ack_slot*>(ctx)->borrower.exchange(nullptr);
+  if (self == nullptr) {
+    static auto log = logger("io.wait");
+    log->error("an acknowledgement slot was signalled with no wait lent to it; ignored");
+    return;
+  }
   self->post(self->unregistered_);
 }
 
-error wait_registration::on_acknowledged() {
-  // The one-shot callback has posted and touches nothing of ours after that;
-  // a NULL completion event makes this call non-blocking.
-  HANDLE w = std::exchange(ack_wait_, nullptr);
-  if (w != nullptr && !UnregisterWaitEx(w, nullptr)) {
-    DWORD code = GetLastError();
-    if (code != ERROR_IO_PENDING)
-      return error{"UnregisterWaitEx(acknowledgement wait)", code};
-  }
-  return {};
+void wait_registration::on_acknowledged() {
+  auto* slot = std::exchange(ack_, nullptr);
+  if (slot == nullptr)
+    return;
+  lent.fetch_sub(1);
+  auto& pool = idle();
+  std::lock_guard<std::mutex> guard{pool.mtx};
+  pool.slots.push_back(slot);
 }
 
 } // namespace iocaf::io

@@ -14,8 +14,16 @@
 //       releases it instead.
 //   armed --cancel----> cancelled  : no fired packet will ever be posted.
 //       The owner unregisters with an acknowledgement: UnregisterWaitEx with
-//       an event that a second, one-shot wait turns into a packet, the last.
-//       A callback that lost the race may still be running until then.
+//       the event of an acknowledgement slot lent to this wait, whose
+//       callback turns it into a packet, the last. A callback that lost the
+//       race may still be running until then.
+// An acknowledgement slot is an auto-reset event with a thread-pool wait
+// registered on it once for the life of the process (never released, so its
+// callback can never touch freed memory). Slots are lent one wait at a time
+// and taken back when that wait's last packet is dequeued, so a signal names
+// the wait it was lent to. They cost what the peak of concurrent
+// unregistrations costs, once; a registration per acknowledgement (and its
+// release) was most of an io actor's teardown under Wine.
 // The operations live inside this object and the in-flight table holds them
 // through aliasing shared_ptrs, so the object is freed only after its last
 // packet was dequeued.
@@ -54,16 +62,16 @@ public:
   // (returns true once).
   bool claim_unregister() { return !unregister_started_.exchange(true); }
 
-  // Starts UnregisterWaitEx with the acknowledgement event; only for a
-  // cancelled wait, by the caller that won claim_unregister(). Put
-  // unregistered_op() in flight before: its packet may arrive before this
-  // returns.
+  // Borrows an acknowledgement slot and starts UnregisterWaitEx with its
+  // event; only for a cancelled wait, by the caller that won
+  // claim_unregister(). Put unregistered_op() in flight before: its packet
+  // may arrive before this returns. On failure no packet comes, and the slot
+  // is retired (never lent again: the call's effect is unknown).
   error begin_unregister();
 
-  // Called by the dequeuer when the acknowledgement packet arrives: releases
-  // the one-shot wait on the event (non-blocking; ERROR_IO_PENDING, the
-  // callback still returning, is success).
-  error on_acknowledged();
+  // Called by the dequeuer once the acknowledgement packet arrived (or was
+  // made without one): the slot goes back to be lent again.
+  void on_acknowledged();
 
   // Called on a thread-pool thread when a callback could not post its packet
   // (the packet will never come): the owner of the wait must complete `op`
@@ -86,10 +94,19 @@ public:
   // Fired waits whose callback ran before arm() had stored the handle, so
   // that arm() released the registration (tests check this path runs).
   static std::int64_t released_at_arm();
+  // Every RegisterWaitForSingleObject this process made through this class
+  // (the waits' own, and what their acknowledgements cost).
+  static std::int64_t registrations_made();
+  // Acknowledgement slots made in this process (each holds one registration
+  // for good), and those lent out now.
+  static std::int64_t slots_made();
+  static std::int64_t slots_lent();
 
 private:
+  struct ack_slot;
+  static result<ack_slot*> borrow_slot();
   static void CALLBACK on_signal(void* self, BOOLEAN timed_out);
-  static void CALLBACK on_unregistered(void* self, BOOLEAN timed_out);
+  static void CALLBACK on_slot_signalled(void* slot, BOOLEAN timed_out);
   static void release_fired(HANDLE registration);
   void post(operation& op);
 
@@ -101,8 +118,7 @@ private:
   // The RegisterWaitForSingleObject handle; taken (set to fired_mark) by the
   // callback, which then releases it, or by arm() if the callback came first.
   std::atomic<HANDLE> wait_{nullptr};
-  HANDLE ack_wait_ = nullptr; // the one-shot wait on ack_event_
-  unique_handle ack_event_;
+  ack_slot* ack_ = nullptr; // lent from begin_unregister to on_acknowledged
   operation fired_{op_kind::wait_fired};
   operation unregistered_{op_kind::wait_unregistered};
 };

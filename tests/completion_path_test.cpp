@@ -6,6 +6,8 @@
 #include "actors/core/owned_operations.hpp"
 #include "support.hpp"
 
+#include <map>
+
 using namespace iocaf;
 
 namespace {
@@ -207,6 +209,65 @@ TEST_F(completion_path, watch_is_refused_once_the_owner_is_closing) {
   EXPECT_EQ(w.err().code(), static_cast<unsigned long>(ERROR_OPERATION_ABORTED)) << w.err().to_string();
   EXPECT_EQ(ops.pending(), 0u);
   EXPECT_EQ(io::wait_registration::registered_count(), registered);
+}
+
+// A cancelled wait's unregistration is acknowledged through an event that
+// io::wait_registration lends it from a set kept registered for the process,
+// not through a wait registered for that acknowledgement alone (under Wine a
+// registration and its release are several wineserver requests and wake-ups
+// of the pool's wait thread: the teardown of an actor with 16 waits spent
+// most of its time there). Ending waits one after another therefore makes
+// one registration each, its own, plus at most one for a new slot.
+TEST_F(completion_path, ending_waits_one_by_one_registers_nothing_for_their_acknowledgements) {
+  io::unique_handle ev{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  ASSERT_TRUE(ev) << io::last_error("CreateEventW").to_string();
+  constexpr int waits = 20;
+  auto made = io::wait_registration::registrations_made();
+  for (int i = 0; i < waits; ++i) {
+    auto w = ops.watch(ev.get());
+    ASSERT_TRUE(w) << w.err().to_string();
+    ops.cancel_all();
+    // The fired operation (aborted) and the acknowledged unregistration.
+    for (int packet = 0; packet < 2; ++packet) {
+      auto c = next();
+      ASSERT_TRUE(c) << "wait " << i << ": no completion " << packet;
+      EXPECT_EQ(c->wait_released(), packet == 1) << "wait " << i;
+    }
+    ASSERT_EQ(ops.pending(), 0u);
+  }
+  EXPECT_LE(io::wait_registration::registrations_made() - made, waits + 1)
+    << "each acknowledgement registered a wait of its own";
+}
+
+// Many waits ended at once borrow as many slots; each acknowledgement must
+// reach the wait its slot was lent to (a slot lent again before its packet
+// was dequeued would name the wrong wait: one would be released twice,
+// another never), and every slot comes back, so later rounds make none.
+TEST_F(completion_path, waits_ended_at_once_each_get_their_own_acknowledgement_and_the_slots_come_back) {
+  io::unique_handle ev{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+  ASSERT_TRUE(ev) << io::last_error("CreateEventW").to_string();
+  constexpr int waits = 64, rounds = 10;
+  auto slots_before = io::wait_registration::slots_made();
+  for (int round = 0; round < rounds; ++round) {
+    std::map<std::uint64_t, int> released; // the wait's unregistered op id -> acknowledgements
+    for (int i = 0; i < waits; ++i) {
+      auto w = ops.watch(ev.get());
+      ASSERT_TRUE(w) << w.err().to_string();
+      released[(*w)->unregistered_op().id()] = 0;
+    }
+    ops.cancel_all();
+    for (int packet = 0; packet < 2 * waits; ++packet) {
+      auto c = next();
+      ASSERT_TRUE(c) << "round " << round << ": " << packet << " of " << 2 * waits << " completions";
+      if (c->wait_released())
+        ++released[c->op->id()];
+    }
+    for (auto& [id, n] : released)
+      ASSERT_EQ(n, 1) << "round " << round << ": the wait with op#" << id << " was acknowledged " << n << " times";
+    ASSERT_EQ(ops.pending(), 0u);
+    EXPECT_EQ(io::wait_registration::slots_lent(), 0) << "round " << round;
+  }
+  EXPECT_LE(io::wait_registration::slots_made() - slots_before, waits) << "slots were not lent again";
 }
 
 } // namespace

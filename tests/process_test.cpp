@@ -398,9 +398,9 @@ TEST_F(process, process_handle_count_back_after_kills) {
   // condition variable semaphores, so CAF's and spdlog's mutexes and condition
   // variables add or drop events and semaphores from run to run (seen: events
   // -1 to +3 around 200 kills, +2 around 600; semaphores +2 once under a
-  // parallel ctest). The events the waits own (their acknowledgement events)
-  // are covered by pending_waits above. "?": handles closed between the two
-  // queries, in flux likewise.
+  // parallel ctest); and the acknowledgement slots' events, made once for
+  // the process (io/wait.hpp; the waits are covered by pending_waits above).
+  // "?": handles closed between the two queries, in flux likewise.
   for (auto* m : {&before, &after}) {
     m->erase(L"Event");
     m->erase(L"Semaphore");

@@ -86,6 +86,7 @@ protected:
       EXPECT_EQ(io::operation::live_count(), live_operations_at_start) << "operations alive after a clean shutdown";
       EXPECT_EQ(io::wait_registration::live_count(), live_waits_at_start)
         << "wait registrations alive after a clean shutdown";
+      EXPECT_EQ(io::wait_registration::slots_lent(), 0) << "an acknowledgement slot still lent after a clean shutdown";
     }
     rt.reset();
   }

@@ -41,8 +41,7 @@ void io_core::on_wait_packet(const inflight_entry& entry, caf::execution_unit* h
   auto& w = entry.wait;
   if (entry.op->kind() != io::op_kind::wait_unregistered)
     return; // fired: its callback released the registration; this packet is the last
-  if (auto err = w->on_acknowledged())
-    log->warn("wait op#{}: {}", w->fired_op().id(), err.to_string());
+  w->on_acknowledged();
   // Cancelled before it fired: the fired packet will never come; its
   // operation leaves the table now and its owner learns it was aborted.
   if (auto fired = table.take(w->fired_op().overlapped()))

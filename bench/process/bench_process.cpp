@@ -79,7 +79,9 @@ double raw_rate(const std::string& exe, int n, int depth) {
 }
 
 // Reads an overlapped pipe until its writer is gone; false (and a message) on
-// any other failure.
+// any other failure, or when no end came within 30 s: once under Wine the
+// bench hung for 13 minutes in its 8-children hidden-console row, with
+// headless conhost.exe processes (which inherit the child's pipes) left alive.
 bool read_to_end(HANDLE h) {
   io::unique_handle ev{CreateEventW(nullptr, TRUE, FALSE, nullptr)};
   if (!ev) {
@@ -96,6 +98,12 @@ bool read_to_end(HANDLE h) {
       if (e.code() == ERROR_BROKEN_PIPE || e.code() == ERROR_HANDLE_EOF)
         return true;
       std::fprintf(stderr, "%s\n", e.to_string().c_str());
+      return false;
+    }
+    if (WaitForSingleObject(ev.get(), 30000) == WAIT_TIMEOUT) {
+      CancelIoEx(h, &ov);
+      GetOverlappedResult(h, &ov, &got, TRUE); // the read is ours until it completes
+      std::fprintf(stderr, "a child's output pipe was still open 30 s after the child ended\n");
       return false;
     }
     if (!GetOverlappedResult(h, &ov, &got, TRUE)) {
@@ -266,6 +274,7 @@ int main(int argc, char** argv) {
   int pending_rounds = 200;
   int teardown_rounds = 15;
   std::int64_t relaxed_us = -1;
+  std::string only;
   program_config cfg{"iocaf_bench_process",
                      "Processes: spawn-and-wait and teardown through process actors against raw CreateProcess,\n"
                      "in one run; prints rates and ratios."};
@@ -273,7 +282,8 @@ int main(int argc, char** argv) {
   cfg.option(n, "n", "children per spawn-and-wait cell")
     .option(pending_rounds, "pending-rounds", "actors with 64 pending operations torn down, per row")
     .option(teardown_rounds, "teardown-rounds", "rounds of the 1-child teardown row (8: a third, 32: a fifth)")
-    .option(relaxed_us, "relaxed-sleep-us", "CAF's work-stealing.relaxed-sleep-duration in us, -1: CAF's default");
+    .option(relaxed_us, "relaxed-sleep-us", "CAF's work-stealing.relaxed-sleep-duration in us, -1: CAF's default")
+    .option(only, "only", "one table: spawn, teardown or pending (default: all three)");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (n < 1)
@@ -282,6 +292,9 @@ int main(int argc, char** argv) {
     return cfg.usage_error("--pending-rounds must be at least 1");
   if (teardown_rounds < 1)
     return cfg.usage_error("--teardown-rounds must be at least 1");
+  if (!only.empty() && only != "spawn" && only != "teardown" && only != "pending")
+    return cfg.usage_error("--only must be spawn, teardown or pending, not \"" + only + "\"");
+  auto runs = [&](const char* table) { return only.empty() || only == table; };
   configure(cfg);
   if (relaxed_us >= 0) {
     cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::microseconds(relaxed_us)});
@@ -295,39 +308,44 @@ int main(int argc, char** argv) {
   // Wine its conhost.exe holds the child's output pipes open after the exit.
   const std::pair<io::console_mode, const char*> consoles[] = {{io::console_mode::hidden, "hidden"},
                                                                {io::console_mode::none, "none"}};
-  std::printf("spawn-and-wait, %d children each (children per second; ratio = actor / raw;\n"
-              "console: io::console_mode of helper, +EOF and actor; raw shares this program's console)\n", n);
-  std::printf("%-10s %-8s %9s %9s %9s %9s %10s %11s\n", "in flight", "console", "raw", "helper", "+EOF", "actor",
-              "actor/raw", "actor/+EOF");
-  for (int depth : {1, 8})
-    for (auto [console, name] : consoles) {
-      double raw = raw_rate(exe, n, depth);
-      double helper = helper_rate(exe, n, depth, false, console);
-      double to_eof = helper_rate(exe, n, depth, true, console);
-      double actor = actor_rate(sys, rt, exe, n, depth, console);
-      std::printf("%-10d %-8s %9.1f %9.1f %9.1f %9.1f %10.2f %11.2f\n", depth, name, raw, helper, to_eof, actor,
-                  actor / raw, actor / to_eof);
-    }
-  std::printf("\nteardown of K sleeping children (ms until all gone, p50 of R rounds, the three interleaved;\n"
-              "raw: TerminateProcess + wait; +EOF: with the actor's pipes and job, outputs read to their end;\n"
-              "actor: grace 0, 2 reads + 1 exit wait each, until DOWN)\n");
-  std::printf("%-6s %-8s %4s %9s %9s %9s %10s %11s\n", "K", "console", "R", "raw", "+EOF", "actor", "actor/raw",
-              "actor/+EOF");
-  for (auto [k, rounds] : {std::pair{1, teardown_rounds}, std::pair{8, std::max(1, teardown_rounds / 3)},
-                           std::pair{32, std::max(1, teardown_rounds / 5)}})
-    for (auto [console, name] : consoles) {
-      std::vector<double> raw, eof, actor;
-      for (int r = 0; r < rounds; ++r) {
-        raw.push_back(raw_teardown(exe, k));
-        eof.push_back(eof_teardown(exe, k, console));
-        actor.push_back(actor_teardown(sys, rt, exe, k, console));
+  if (runs("spawn")) {
+    std::printf("spawn-and-wait, %d children each (children per second; ratio = actor / raw;\n"
+                "console: io::console_mode of helper, +EOF and actor; raw shares this program's console)\n", n);
+    std::printf("%-10s %-8s %9s %9s %9s %9s %10s %11s\n", "in flight", "console", "raw", "helper", "+EOF", "actor",
+                "actor/raw", "actor/+EOF");
+    for (int depth : {1, 8})
+      for (auto [console, name] : consoles) {
+        double raw = raw_rate(exe, n, depth);
+        double helper = helper_rate(exe, n, depth, false, console);
+        double to_eof = helper_rate(exe, n, depth, true, console);
+        double actor = actor_rate(sys, rt, exe, n, depth, console);
+        std::printf("%-10d %-8s %9.1f %9.1f %9.1f %9.1f %10.2f %11.2f\n", depth, name, raw, helper, to_eof, actor,
+                    actor / raw, actor / to_eof);
       }
-      double raw50 = bench::percentile(raw, 0.5), eof50 = bench::percentile(eof, 0.5),
-             actor50 = bench::percentile(actor, 0.5);
-      std::printf("%-6d %-8s %4d %9.2f %9.2f %9.2f %10.2f %11.2f\n", k, name, rounds, raw50, eof50, actor50,
-                  actor50 / raw50, actor50 / eof50);
-    }
-  bench::print_pending_teardown(sys, rt, pending_rounds);
+  }
+  if (runs("teardown")) {
+    std::printf("\nteardown of K sleeping children (ms until all gone, p50 of R rounds, the three interleaved;\n"
+                "raw: TerminateProcess + wait; +EOF: with the actor's pipes and job, outputs read to their end;\n"
+                "actor: grace 0, 2 reads + 1 exit wait each, until DOWN)\n");
+    std::printf("%-6s %-8s %4s %9s %9s %9s %10s %11s\n", "K", "console", "R", "raw", "+EOF", "actor", "actor/raw",
+                "actor/+EOF");
+    for (auto [k, rounds] : {std::pair{1, teardown_rounds}, std::pair{8, std::max(1, teardown_rounds / 3)},
+                             std::pair{32, std::max(1, teardown_rounds / 5)}})
+      for (auto [console, name] : consoles) {
+        std::vector<double> raw, eof, actor;
+        for (int r = 0; r < rounds; ++r) {
+          raw.push_back(raw_teardown(exe, k));
+          eof.push_back(eof_teardown(exe, k, console));
+          actor.push_back(actor_teardown(sys, rt, exe, k, console));
+        }
+        double raw50 = bench::percentile(raw, 0.5), eof50 = bench::percentile(eof, 0.5),
+               actor50 = bench::percentile(actor, 0.5);
+        std::printf("%-6d %-8s %4d %9.2f %9.2f %9.2f %10.2f %11.2f\n", k, name, rounds, raw50, eof50, actor50,
+                    actor50 / raw50, actor50 / eof50);
+      }
+  }
+  if (runs("pending"))
+    bench::print_pending_teardown(sys, rt, pending_rounds);
   auto report = rt.shutdown();
   auto s = rt.core()->stats();
   std::printf("\nbroker: %llu packets, %llu unexpected, %lld in flight, %llu leaked\n",
