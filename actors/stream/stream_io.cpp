@@ -160,8 +160,11 @@ static void take_available(self_ptr self) {
   auto& st = self->state;
   auto& t = *st.transport;
   // Read into this thread's scratch, then copy exactly what came: a 64 B
-  // message costs 64 B, not a read_size string.
-  static thread_local std::vector<char> scratch;
+  // message costs 64 B, not a read_size string. A plain array: MinGW's
+  // emutls can free a thread's slot before a thread_local's destructor runs,
+  // and a std::vector here crashed a test program as CAF's workers exited
+  // (a page fault in ~vector after "[  PASSED  ]", once, in CI).
+  static thread_local char scratch[64 * 1024];
   bool deferred = false;
   for (int reads = 0; reads < 4; ++reads) {
     bool discarding = st.ph == phase::closing;
@@ -170,10 +173,9 @@ static void take_available(self_ptr self) {
     std::size_t cap = st.opts.read_size;
     if (!discarding)
       cap = std::min(cap, st.opts.read_credit - st.unconsumed);
-    if (scratch.size() < cap)
-      scratch.resize(cap);
+    cap = std::min(cap, sizeof(scratch));
     std::size_t got = 0;
-    if (auto code = t.read_now(scratch.data(), cap, got)) {
+    if (auto code = t.read_now(scratch, cap, got)) {
       if (t.would_block(code))
         break;
       fail_with(self, "recv", code);
@@ -195,7 +197,7 @@ static void take_available(self_ptr self) {
     if (!discarding) {
       if (!deferred)
         deferred = defer_read_past_handler(self); // queued before the handler is woken
-      tell_received(self, scratch.data(), got);
+      tell_received(self, scratch, got);
     }
     if (is_done(st))
       return;
