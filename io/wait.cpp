@@ -17,6 +17,17 @@ struct wait_registration::ack_slot {
   unique_handle event;
   HANDLE registration = nullptr;
   std::atomic<wait_registration*> borrower{nullptr};
+
+  // Slots not lent out. Never destroyed, like the slots: a pool callback may
+  // run during static destruction.
+  struct idle_list {
+    std::mutex mtx;
+    std::vector<ack_slot*> slots;
+  };
+  static idle_list& idle() {
+    static auto* list = new idle_list;
+    return *list;
+  }
 };
 
 namespace {
@@ -26,17 +37,6 @@ std::atomic<std::int64_t> arm_releases{0};
 std::atomic<std::int64_t> registrations{0};
 std::atomic<std::int64_t> slots{0};
 std::atomic<std::int64_t> lent{0};
-
-// Slots not lent out. Never destroyed, like the slots: a pool callback may
-// run during static destruction.
-struct idle_slots {
-  std::mutex mtx;
-  std::vector<void*> slots;
-};
-idle_slots& idle() {
-  static auto* pool = new idle_slots;
-  return *pool;
-}
 // What the callback leaves in wait_ when it took the handle.
 const HANDLE fired_mark = reinterpret_cast<HANDLE>(std::intptr_t{-2});
 } // namespace
@@ -146,10 +146,10 @@ bool wait_registration::try_cancel() {
 
 result<wait_registration::ack_slot*> wait_registration::borrow_slot() {
   {
-    auto& pool = idle();
+    auto& pool = ack_slot::idle();
     std::lock_guard<std::mutex> guard{pool.mtx};
     if (!pool.slots.empty()) {
-      auto* slot = static_cast<ack_slot*>(pool.slots.back());
+      auto* slot = pool.slots.back();
       pool.slots.pop_back();
       return slot;
     }
@@ -206,7 +206,7 @@ void wait_registration::on_acknowledged() {
   if (slot == nullptr)
     return;
   lent.fetch_sub(1);
-  auto& pool = idle();
+  auto& pool = ack_slot::idle();
   std::lock_guard<std::mutex> guard{pool.mtx};
   pool.slots.push_back(slot);
 }
