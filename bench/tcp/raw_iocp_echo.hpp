@@ -2,6 +2,10 @@
 // A bare single-thread IOCP echo loop (AcceptEx/WSARecv/WSASend, batches of
 // 64 from GetQueuedCompletionStatusEx): the floor the TCP benchmarks measure
 // iocaf against. Shared by tcp_bench and tcp_serve.
+// With `skip_on_success` its connections are set to
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE: a call
+// that succeeds at once queues no packet and is handled where it returned
+// (tcp_bench --skip-on-success-too measures what that is worth).
 #include <winsock2.h>
 #include <mswsock.h>
 #include <windows.h>
@@ -31,6 +35,8 @@ public:
     std::vector<char> buf = std::vector<char>(64 * 1024);
     std::size_t to_send = 0, sent = 0;
   };
+
+  explicit raw_iocp_server(bool skip_on_success = false) : skip_on_success_(skip_on_success) {}
 
   // Listens on 127.0.0.1:port (0: any free port) and returns the port, or 0
   // when the listener could not be set up (WSAGetLastError() says why; then
@@ -88,18 +94,49 @@ private:
     accept_ex_(listener_, slot.accepted, slot.addresses, 0, sizeof(sockaddr_storage) + 16,
                sizeof(sockaddr_storage) + 16, &got, &slot.ov);
   }
+  // Posts the next receive; with skip_on_success, a receive (and then its
+  // echo) that completes at once is handled here, in a loop, since no packet
+  // will come for it.
   void post_recv(conn& c) {
-    c.rx.ov = OVERLAPPED{};
-    WSABUF b{static_cast<ULONG>(c.buf.size()), c.buf.data()};
-    DWORD flags = 0;
-    if (WSARecv(c.s, &b, 1, nullptr, &flags, &c.rx.ov, nullptr) == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING)
-      closesocket(std::exchange(c.s, INVALID_SOCKET));
+    for (;;) {
+      c.rx.ov = OVERLAPPED{};
+      WSABUF b{static_cast<ULONG>(c.buf.size()), c.buf.data()};
+      DWORD flags = 0, got = 0;
+      if (WSARecv(c.s, &b, 1, skip_on_success_ ? &got : nullptr, &flags, &c.rx.ov, nullptr) == SOCKET_ERROR) {
+        if (WSAGetLastError() != WSA_IO_PENDING)
+          closesocket(std::exchange(c.s, INVALID_SOCKET));
+        return;
+      }
+      if (!skip_on_success_)
+        return; // its packet comes all the same
+      if (got == 0) {
+        closesocket(std::exchange(c.s, INVALID_SOCKET));
+        return;
+      }
+      c.to_send = got;
+      c.sent = 0;
+      if (!send_rest(c))
+        return;
+    }
   }
-  void post_send(conn& c) {
-    c.tx.ov = OVERLAPPED{};
-    WSABUF b{static_cast<ULONG>(c.to_send - c.sent), c.buf.data() + c.sent};
-    if (WSASend(c.s, &b, 1, nullptr, 0, &c.tx.ov, nullptr) == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING)
-      closesocket(std::exchange(c.s, INVALID_SOCKET));
+  // Sends what is left of the echo. True when all of it went at once (only
+  // with skip_on_success): the caller posts the next receive.
+  bool send_rest(conn& c) {
+    for (;;) {
+      c.tx.ov = OVERLAPPED{};
+      WSABUF b{static_cast<ULONG>(c.to_send - c.sent), c.buf.data() + c.sent};
+      DWORD got = 0;
+      if (WSASend(c.s, &b, 1, skip_on_success_ ? &got : nullptr, 0, &c.tx.ov, nullptr) == SOCKET_ERROR) {
+        if (WSAGetLastError() != WSA_IO_PENDING)
+          closesocket(std::exchange(c.s, INVALID_SOCKET));
+        return false;
+      }
+      if (!skip_on_success_)
+        return false;
+      c.sent += got;
+      if (c.sent >= c.to_send)
+        return true;
+    }
   }
   void run() {
     OVERLAPPED_ENTRY entries[64];
@@ -125,7 +162,13 @@ private:
             BOOL one = TRUE;
             setsockopt(c->s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<char*>(&one), sizeof(one));
             CreateIoCompletionPort(reinterpret_cast<HANDLE>(c->s), port_, 0, 0);
-            post_recv(*c);
+            if (skip_on_success_ &&
+                !SetFileCompletionNotificationModes(reinterpret_cast<HANDLE>(c->s),
+                                                    FILE_SKIP_COMPLETION_PORT_ON_SUCCESS |
+                                                      FILE_SKIP_SET_EVENT_ON_HANDLE))
+              closesocket(std::exchange(c->s, INVALID_SOCKET)); // the client sees it fail
+            else
+              post_recv(*c);
             conns_.push_back(std::move(c));
           } else {
             closesocket(x->accepted);
@@ -138,22 +181,22 @@ private:
           }
           x->c->to_send = bytes;
           x->c->sent = 0;
-          post_send(*x->c);
+          if (send_rest(*x->c))
+            post_recv(*x->c);
         } else {
           if (!ok) {
             closesocket(std::exchange(x->c->s, INVALID_SOCKET));
             continue;
           }
           x->c->sent += bytes;
-          if (x->c->sent < x->c->to_send)
-            post_send(*x->c);
-          else
+          if (x->c->sent >= x->c->to_send || send_rest(*x->c))
             post_recv(*x->c);
         }
       }
     }
   }
 
+  bool skip_on_success_;
   HANDLE port_ = nullptr;
   SOCKET listener_ = INVALID_SOCKET;
   LPFN_ACCEPTEX accept_ex_ = nullptr;

@@ -2,6 +2,7 @@
 // (demos/echo/echo_load_client.hpp, blocking ping-pong threads) against
 //   iocaf  - iocaf's listener/connection actors with an echo handler per connection
 //   iocp   - a bare single-thread IOCP echo loop (AcceptEx/WSARecv/WSASend, batches of 64)
+//   iocp-s - the same loop with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (--skip-on-success-too)
 //   asio   - a standalone Asio echo server (one io_context thread)
 // for 64 B ping-pong and 16 KiB bulk with 1, 16 and 64 connections; prints a
 // table with messages/s, MB/s, p50/p99 and ratios to iocaf.
@@ -72,6 +73,10 @@ int main(int argc, char** argv) {
   cfg.option(slice_ms, "neighbour-slice-ms", "CPU each neighbour burns per message, ms");
   cfg.option(buffered_too, "buffered-reads-too",
              "also run iocaf with its read buffers kept (iocaf-k), never released for zero-byte reads");
+  bool skip_too = false;
+  cfg.option(skip_too, "skip-on-success-too",
+             "also run the raw loop with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (iocp-s): what a packet skipped on an "
+             "inline success is worth here");
   bool broker_too = false;
   cfg.option(broker_too, "broker-too",
              "also run iocaf with the actors a completion wakes on the broker's thread (iocaf-b), not on CAF's workers");
@@ -120,8 +125,10 @@ int main(int argc, char** argv) {
   if (!start_iocaf("iocaf", rt, true) || (buffered_too && !start_iocaf("iocaf-k", rt, false))
       || (broker_too && !start_iocaf("iocaf-b", *rt_b, true)))
     return 1;
-  bench::raw_iocp_server raw_loop;
+  bench::raw_iocp_server raw_loop, raw_skip{true};
   servers.push_back({"iocp", raw_loop.start()});
+  if (skip_too)
+    servers.push_back({"iocp-s", raw_skip.start()});
   bench::asio_server<64 * 1024> as;
   servers.push_back({"asio", as.start()});
 
@@ -192,6 +199,8 @@ int main(int argc, char** argv) {
   }
   as.stop();
   raw_loop.stop();
+  if (skip_too)
+    raw_skip.stop();
   rt.shutdown();
   if (rt_b)
     rt_b->shutdown();
