@@ -20,6 +20,7 @@
 
 #include <cstdio>
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <tuple>
 #include <functional>
@@ -34,16 +35,38 @@ namespace {
 
 using burn_atom = caf::atom_constant<caf::atom("burn")>;
 
+void burn(std::chrono::microseconds slice) {
+  auto end = std::chrono::steady_clock::now() + slice;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
 // A CPU-heavy neighbour: burns `slice` of CPU per message, forever.
 caf::behavior cpu_burner(caf::event_based_actor* self, std::chrono::microseconds slice) {
   self->send(self, burn_atom::value);
   return {
     [self, slice](burn_atom) {
-      auto end = std::chrono::steady_clock::now() + slice;
-      while (std::chrono::steady_clock::now() < end) {
-      }
+      burn(slice);
       self->send(self, burn_atom::value);
     },
+  };
+}
+
+// An echo handler that computes for `slice` before each answer: a handler
+// that does real work per message, on whichever thread its placement gives it.
+stream_handler_actor::behavior_type computing_echo(stream_handler_actor::pointer self,
+                                                   std::chrono::microseconds slice) {
+  return {
+    [](const stream_opened&) {},
+    [self, slice](stream_received& msg) {
+      burn(slice);
+      auto n = msg.data.size();
+      self->send(msg.connection, stream_send{std::move(msg.data), n});
+    },
+    [self](const stream_peer_eof& msg) { self->send(msg.connection, stream_close{}); },
+    [](const stream_drained&) {},
+    [self](const stream_send_refused& msg) { self->send(msg.connection, stream_close{true}); },
+    [self](const stream_closed&) { self->quit(); },
   };
 }
 
@@ -73,6 +96,10 @@ int main(int argc, char** argv) {
   cfg.option(slice_ms, "neighbour-slice-ms", "CPU each neighbour burns per message, ms");
   cfg.option(buffered_too, "buffered-reads-too",
              "also run iocaf with its read buffers kept (iocaf-k), never released for zero-byte reads");
+  double computing_ms = 0;
+  cfg.option(computing_ms, "computing-handler-ms",
+             "also measure 16 connections while one more connection's handler computes this long per message "
+             "(0: not), in each iocaf placement");
   bool skip_too = false;
   cfg.option(skip_too, "skip-on-success-too",
              "also run the raw loop with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (iocp-s): what a packet skipped on an "
@@ -86,6 +113,8 @@ int main(int argc, char** argv) {
     return cfg.usage_error("--seconds must be 0.2..60");
   if (neighbours < 0 || neighbours > 64 || slice_ms <= 0 || slice_ms > 1000)
     return cfg.usage_error("--cpu-neighbours must be 0..64 and --neighbour-slice-ms 0..1000");
+  if (computing_ms < 0 || computing_ms > 1000)
+    return cfg.usage_error("--computing-handler-ms must be 0..1000");
   if (scheduler != "stealing" && scheduler != "sharing")
     return cfg.usage_error("bad value '" + scheduler + "' for --scheduler (expected: stealing or sharing)");
   io::winsock_init();
@@ -125,6 +154,28 @@ int main(int argc, char** argv) {
   if (!start_iocaf("iocaf", rt, true) || (buffered_too && !start_iocaf("iocaf-k", rt, false))
       || (broker_too && !start_iocaf("iocaf-b", *rt_b, true)))
     return 1;
+  // With --computing-handler-ms: per placement, a second listener whose
+  // handlers compute before each echo, beside the plain one.
+  struct computing_pair {
+    std::string placement;
+    std::uint16_t plain, computing;
+  };
+  std::vector<computing_pair> computing_pairs;
+  if (computing_ms > 0) {
+    for (auto& srv : servers) {
+      if (srv.name != "iocaf" && srv.name != "iocaf-b")
+        continue;
+      auto on = srv.name == "iocaf-b" ? &*rt_b : &rt;
+      auto slice = std::chrono::microseconds(static_cast<long long>(computing_ms * 1000));
+      auto l = spawn_tcp_listener(sys, on->core(), tcp_listener_options{},
+                                  [&sys, slice] { return sys.spawn(computing_echo, slice); });
+      if (!l) {
+        std::fprintf(stderr, "tcp_bench: %s\n", describe(l.error()).c_str());
+        return 1;
+      }
+      computing_pairs.push_back({srv.name, srv.port, l->local.port()});
+    }
+  }
   bench::raw_iocp_server raw_loop, raw_skip{true};
   servers.push_back({"iocp", raw_loop.start()});
   if (skip_too)
@@ -133,7 +184,7 @@ int main(int argc, char** argv) {
   servers.push_back({"asio", as.start()});
 
   std::vector<cell> cells;
-  bool failed = false;
+  std::atomic<bool> failed{false}; // also set by the computing cell's second thread
   auto measure = [&](const server& srv, std::size_t size, int n, double secs) {
     echo::load_options o;
     o.port = srv.port;
@@ -165,6 +216,21 @@ int main(int argc, char** argv) {
       }
       ++rotation;
     }
+  // 16 connections alone, then beside one connection whose handler computes
+  // (both loads at once), in each placement: on the broker's thread such a
+  // handler holds up the dequeue for everyone; on the workers it holds one.
+  struct computing_cell {
+    std::string placement;
+    echo::load_result alone, beside, computing;
+  };
+  std::vector<computing_cell> computing_cells;
+  for (auto& pair : computing_pairs) {
+    computing_cell c{pair.placement, measure({pair.placement, pair.plain}, 64, 16, seconds), {}, {}};
+    std::thread heavy([&] { c.computing = measure({pair.placement, pair.computing}, 64, 1, seconds); });
+    c.beside = measure({pair.placement, pair.plain}, 64, 16, seconds);
+    heavy.join();
+    computing_cells.push_back(std::move(c));
+  }
   // CPU-heavy neighbours (actors of the same system that burn CPU) next to
   // one ping-pong connection: first on the scheduler's workers, which the
   // connection actors share, then detached (a thread each). Asio serves the
@@ -272,6 +338,19 @@ int main(int argc, char** argv) {
           asio = &d.r;
       row(c.placement, c.server, c.r, asio);
     }
+  }
+  if (!computing_cells.empty()) {
+    std::printf("\n64 B x 16 connections alone, then beside one more connection whose handler computes %.1f ms per "
+                "message\n", computing_ms);
+    std::printf("%-9s %11s %9s %11s %9s %9s %15s\n", "placement", "alone msg/s", "p99 us", "beside msg/s", "p99 us",
+                "ratio", "computing msg/s");
+    for (auto& c : computing_cells)
+      std::printf("%-9s %11.0f %9.0f %11.0f %9.0f %8.2fx %15.0f\n", c.placement.c_str(),
+                  c.alone.messages_per_second(), c.alone.p99_us, c.beside.messages_per_second(), c.beside.p99_us,
+                  c.alone.messages_per_second() > 0
+                    ? c.beside.messages_per_second() / c.alone.messages_per_second()
+                    : 0.0,
+                  c.computing.messages_per_second());
   }
   return failed ? 1 : 0;
 }
