@@ -5,6 +5,8 @@ namespace iocaf::io {
 namespace {
 std::atomic<std::uint64_t> next_id{1};
 std::atomic<std::int64_t> live{0};
+std::atomic<std::int64_t> one_by_one{0};
+std::atomic<std::int64_t> per_handle{0};
 } // namespace
 
 const char* to_string(op_kind k) {
@@ -50,12 +52,33 @@ void operation::prepare(HANDLE h) {
 unsigned long operation::cancel() {
   if (cancel_requested_.exchange(true) || target_ == nullptr)
     return 0;
+  one_by_one.fetch_add(1);
   if (!CancelIoEx(target_, &start_->ov)) {
     DWORD code = GetLastError();
     if (code != ERROR_NOT_FOUND)
       return code;
   }
   return 0;
+}
+
+unsigned long operation::cancel_all_on(HANDLE h, const std::vector<operation*>& ops) {
+  for (auto* op : ops)
+    op->cancel_requested_.store(true);
+  per_handle.fetch_add(1);
+  if (!CancelIoEx(h, nullptr)) {
+    DWORD code = GetLastError();
+    if (code != ERROR_NOT_FOUND)
+      return code;
+  }
+  return 0;
+}
+
+std::int64_t operation::cancels_one_by_one() {
+  return one_by_one.load();
+}
+
+std::int64_t operation::cancels_per_handle() {
+  return per_handle.load();
 }
 
 unsigned long start_read(operation& op, HANDLE h, std::size_t max_bytes) {

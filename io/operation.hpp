@@ -70,6 +70,15 @@ public:
   // completed and its packet is queued) is success. Idempotent.
   bool cancel_requested() const { return cancel_requested_.load(); }
   unsigned long cancel();
+  // Cancels, in one CancelIoEx(h, NULL), every operation pending on h: each
+  // of `ops` (whose target is h) is marked cancel-requested, and so is
+  // anything else this process started on h. For an owner that knows h's
+  // operations are all its own: one wineserver call instead of one each
+  // (64 reads under Wine: ~2 ms against ~6.4). Not finding any is success.
+  static unsigned long cancel_all_on(HANDLE h, const std::vector<operation*>& ops);
+  // Calls of each kind so far in this process (tests count them).
+  static std::int64_t cancels_one_by_one();
+  static std::int64_t cancels_per_handle();
 
   // Set when the owner went away without waiting for the packet.
   void orphan() { orphaned_.store(true); }

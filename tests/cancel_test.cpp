@@ -84,6 +84,76 @@ TEST_F(cancel, twice) {
               static_cast<unsigned long long>(s.packets));
 }
 
+// cancel_all() with several reads on one handle: one CancelIoEx(h, NULL)
+// instead of one each, and still one packet per read before the owner may
+// go (the cancel protocol waits for each).
+TEST_F(cancel, many_reads_on_one_handle_take_one_cancel_call_and_each_still_gets_its_packet) {
+  caf::scoped_actor self{*sys};
+  owned_operations ops;
+  ops.attach(rt->core(), self->address());
+  auto pipe = test::make_pipe_pair(core());
+  ASSERT_TRUE(pipe);
+  constexpr int reads = 16;
+  std::unordered_map<io::operation*, bool> seen;
+  for (int i = 0; i < reads; ++i)
+    seen.emplace(start_read(ops, pipe->server.get()).get(), false);
+  auto one_by_one = io::operation::cancels_one_by_one();
+  auto per_handle = io::operation::cancels_per_handle();
+  ops.cancel_all();
+  EXPECT_EQ(io::operation::cancels_per_handle() - per_handle, 1);
+  EXPECT_EQ(io::operation::cancels_one_by_one() - one_by_one, 0);
+  for (int i = 0; i < reads; ++i) {
+    auto c = next(self, ops);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->error, static_cast<std::uint32_t>(ERROR_OPERATION_ABORTED));
+    auto s = seen.find(c->op.get());
+    ASSERT_NE(s, seen.end());
+    EXPECT_FALSE(s->second) << "two packets for one read";
+    s->second = true;
+  }
+  EXPECT_EQ(ops.pending(), 0u);
+  expect_nothing_else_queued(self, ops);
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+}
+
+// The one-call cancel must not reach another actor's operations on the same
+// handle: the owner's reads are cancelled one by one, and the other's stay
+// pending and then read data.
+TEST_F(cancel, reads_another_owner_has_on_the_same_handle_are_not_cancelled) {
+  caf::scoped_actor self{*sys};
+  caf::scoped_actor other{*sys};
+  owned_operations mine;
+  owned_operations theirs;
+  mine.attach(rt->core(), self->address());
+  theirs.attach(rt->core(), other->address());
+  auto pipe = test::make_pipe_pair(core());
+  ASSERT_TRUE(pipe);
+  constexpr int reads = 4;
+  static_assert(reads >= owned_operations::per_handle_cancel_from);
+  for (int i = 0; i < reads; ++i) {
+    start_read(mine, pipe->server.get());
+    start_read(theirs, pipe->server.get());
+  }
+  auto per_handle = io::operation::cancels_per_handle();
+  mine.cancel_all();
+  EXPECT_EQ(io::operation::cancels_per_handle() - per_handle, 0);
+  for (int i = 0; i < reads; ++i) {
+    auto c = next(self, mine);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->error, static_cast<std::uint32_t>(ERROR_OPERATION_ABORTED));
+  }
+  for (int i = 0; i < reads; ++i)
+    ASSERT_EQ(test::write_blocking(pipe->client.get(), std::string(64, 'x')), 0u);
+  for (int i = 0; i < reads; ++i) {
+    auto c = next(other, theirs);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->error, 0u) << "another owner's read was cancelled: " << io::error("ReadFile", c->error).to_string();
+    EXPECT_EQ(c->bytes, 64u);
+  }
+  EXPECT_EQ(theirs.pending(), 0u);
+  EXPECT_EQ(rt->stats().unexpected, 0u);
+}
+
 TEST_F(cancel, after_completion) {
   caf::scoped_actor self{*sys};
   owned_operations ops;

@@ -27,7 +27,8 @@ std::size_t io_core::leak_in_flight(const char* when) {
 
 bool io_core::put_in_flight(const io::operation_ptr& op, const caf::actor_addr& owner, io::wait_ptr wait) {
   const auto& start = op->current_start();
-  return table.insert({op, start, start->generation, caf::actor_cast<caf::strong_actor_ptr>(owner), std::move(wait)});
+  return table.insert(
+    {op, start, start->generation, caf::actor_cast<caf::strong_actor_ptr>(owner), std::move(wait), op->target()});
 }
 
 void io_core::complete(const inflight_entry& entry, std::uint32_t bytes, std::uint32_t error,

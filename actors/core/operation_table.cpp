@@ -33,6 +33,14 @@ std::size_t operation_table::size() const {
   return entries_.size();
 }
 
+bool operation_table::only_owner_on(HANDLE h, caf::actor_id owner) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& kv : entries_)
+    if (kv.second.target == h && (!kv.second.owner || kv.second.owner->id() != owner))
+      return false;
+  return true;
+}
+
 std::vector<inflight_entry> operation_table::snapshot() const {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<inflight_entry> out;

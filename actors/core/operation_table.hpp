@@ -29,6 +29,7 @@ struct inflight_entry {
   // is on its way), so CAF does not end it as unreachable mid-operation.
   caf::strong_actor_ptr owner;
   io::wait_ptr wait;            // set for a wait's fired/unregistered operations
+  HANDLE target = nullptr;      // op->target() at the start (not owned)
 };
 
 class operation_table {
@@ -41,6 +42,9 @@ public:
   // Removes an entry whose operation failed inline (no packet will come).
   void erase(OVERLAPPED* ov);
   std::size_t size() const;
+  // Whether every operation in flight on h is owner's (a scan: for a
+  // teardown, not for the I/O path).
+  bool only_owner_on(HANDLE h, caf::actor_id owner) const;
   std::vector<inflight_entry> snapshot() const;
   // Empties the table, returning everything (for the shutdown leak report).
   std::vector<inflight_entry> drain();

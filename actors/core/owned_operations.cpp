@@ -1,5 +1,7 @@
 #include "actors/core/owned_operations.hpp"
 
+#include <vector>
+
 namespace iocaf {
 
 void owned_operations::attach(std::shared_ptr<io_core> core, caf::actor_addr owner) {
@@ -13,10 +15,9 @@ owned_operations::~owned_operations() {
     return;
   if (pending() > 0) {
     core_->log->debug("actor#{} gone with {} operations pending: orphaning them", owner_.id(), pending());
-    for (auto& kv : pending_) {
+    for (auto& kv : pending_)
       kv.second->orphan();
-      kv.second->cancel();
-    }
+    cancel_pending();
     for (auto& kv : waits_) {
       kv.second->fired_op().orphan();
       kv.second->unregistered_op().orphan();
@@ -108,10 +109,25 @@ std::optional<owned_operations::completion> owned_operations::complete(const io_
   return std::nullopt;
 }
 
-void owned_operations::cancel_all() {
+void owned_operations::cancel_pending() {
+  std::unordered_map<HANDLE, std::vector<io::operation*>> by_handle;
   for (auto& kv : pending_)
-    if (auto code = kv.second->cancel())
-      core_->log->warn("actor#{}: {}", owner_.id(), io::error{"CancelIoEx", code}.to_string());
+    if (!kv.second->cancel_requested() && kv.second->target() != nullptr)
+      by_handle[kv.second->target()].push_back(kv.second.get());
+  for (auto& [h, ops] : by_handle) {
+    if (ops.size() >= per_handle_cancel_from && core_->table.only_owner_on(h, owner_.id())) {
+      if (auto code = io::operation::cancel_all_on(h, ops))
+        core_->log->warn("actor#{}: {}", owner_.id(), io::error{"CancelIoEx(every operation on a handle)", code}.to_string());
+      continue;
+    }
+    for (auto* op : ops)
+      if (auto code = op->cancel())
+        core_->log->warn("actor#{}: {}", owner_.id(), io::error{"CancelIoEx", code}.to_string());
+  }
+}
+
+void owned_operations::cancel_all() {
+  cancel_pending();
   for (auto& kv : waits_)
     core_->end_wait(kv.second, owner_, false);
 }

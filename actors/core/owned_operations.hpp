@@ -103,7 +103,13 @@ public:
   std::optional<completion> complete(const io_completed& msg);
 
   // Cancels every pending operation and ends every wait. Idempotent.
+  // Several operations on one handle (a listener's accepts, a test's reads)
+  // are cancelled with one call when no other actor has any in flight there.
   void cancel_all();
+  // From how many of our operations pending on one handle cancel_all()
+  // cancels them with one call (the table scan that proves no other actor
+  // has one there is not worth it for a connection's read and write).
+  static constexpr std::size_t per_handle_cancel_from = 4;
   // Operations and waits whose last packet has not been seen.
   std::size_t pending() const { return pending_.size() + waits_.size(); }
 
@@ -112,6 +118,7 @@ public:
 
 private:
   unsigned long refuse_start(const io::operation& op) const;
+  void cancel_pending();
   void complete_inline(const io::operation_ptr& op, unsigned long code);
 
   std::shared_ptr<io_core> core_;

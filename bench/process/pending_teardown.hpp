@@ -2,8 +2,9 @@
 // An io actor with 64 operations pending, from the exit message to its DOWN:
 // every operation cancelled and acknowledged, every wait unregistered and
 // acknowledged (the cancel protocol), against the same Win32 calls made by
-// hand on one thread (CancelIoEx + GetQueuedCompletionStatusEx for reads,
-// blocking UnregisterWaitEx for waits). Part of bench_process because a
+// hand on one thread (one CancelIoEx(h, NULL) for the reads, which share one
+// handle, as the actor's does; GetQueuedCompletionStatusEx for their
+// packets; a blocking UnregisterWaitEx per wait). Part of bench_process because a
 // process actor's teardown runs the same protocol.
 #include "actors/core/io_actor.hpp"
 #include "actors/core/runtime.hpp"
@@ -83,8 +84,8 @@ inline std::vector<double> actor_pending_teardown(caf::actor_system& sys, runtim
 
 inline void CALLBACK ignore_wait(void*, BOOLEAN) {}
 
-// The same teardown by hand: cancel each read and dequeue its packet from a
-// port of our own; unregister each wait, blocking until its callback cannot run.
+// The same teardown by hand: cancel the reads and dequeue their packets from
+// a port of our own; unregister each wait, blocking until its callback cannot run.
 inline std::vector<double> raw_pending_teardown(int reads, int waits, int rounds) {
   std::vector<double> ms;
   for (int i = 0; i < rounds; ++i) {
@@ -112,9 +113,8 @@ inline std::vector<double> raw_pending_teardown(int reads, int waits, int rounds
       registered.push_back(wait);
     }
     auto t0 = std::chrono::steady_clock::now();
-    for (auto& ov : ovs)
-      if (!CancelIoEx(pipe->parent.get(), &ov))
-        bench_fail(io::last_error("CancelIoEx"));
+    if (!CancelIoEx(pipe->parent.get(), nullptr))
+      bench_fail(io::last_error("CancelIoEx"));
     for (HANDLE w : registered)
       if (!UnregisterWaitEx(w, INVALID_HANDLE_VALUE))
         bench_fail(io::last_error("UnregisterWaitEx"));
