@@ -31,10 +31,11 @@ struct runtime_options {
   // after the dequeue, one at a time (its io actor, then its handler, ...),
   // as Asio runs handlers on its run() thread. Measured under Wine (README,
   // docs/design.md): true keeps I/O going when CPU-heavy actors occupy CAF's
-  // workers (5-18x the round trips of false), false has the better latency
-  // and throughput otherwise (native client: 1 connection p50 ~490 vs ~670
-  // us). A handler that burns CPU holds up whatever thread runs it: spawn it
-  // detached (docs/handlers.md).
+  // workers (4-75x the round trips of false) and, where hand-overs between
+  // threads are slow, has the better one-connection latency; false spreads
+  // busy connections and keeps a handler that computes from holding up the
+  // dequeue itself. A handler that burns CPU holds up whatever thread runs
+  // it: spawn it detached (docs/handlers.md).
   bool broker_runs_actors = false;
 };
 
