@@ -58,6 +58,17 @@ inline caf::expected<caf::actor> spawn_process_retrying(caf::actor_system& sys, 
   return p;
 }
 
+// io::start_process, retried on the same Wine start-up failure.
+inline io::result<io::child_process> start_process_retrying(const io::process_options& opts, int& retries) {
+  auto c = io::start_process(opts);
+  for (int attempt = 0; !c && c.err().code() == wine_start_glitch && attempt < max_retries_per_start; ++attempt) {
+    std::printf("[ info ] start failed, retrying: %s\n", c.err().to_string().c_str());
+    ++retries;
+    c = io::start_process(opts);
+  }
+  return c;
+}
+
 struct run_result {
   bool started = false;
   bool exited = false;
