@@ -3,6 +3,7 @@
 #include "actors/tcp/tcp_listener.hpp"
 #include "io/fault.hpp"
 #include "io/process.hpp"
+#include "process_support.hpp"
 #include "support.hpp"
 #include "demos/echo/tcp_echo.hpp"
 
@@ -1025,13 +1026,14 @@ TEST_F(tcp, connect_timeout_is_a_clear_error) {
 // --- the echo demo (demos/echo/echo_server), run as a child process -----------
 
 // A demo program (demos/<program>) as a child: stdin and stdout are pipes (their parent ends
-// overlapped), stderr goes nowhere.
+// overlapped), stderr goes nowhere. Wine's start-up glitch is retried as in the process tests.
 io::result<io::child_process> start_demo(const char* program, std::vector<std::string> args) {
   io::process_options o;
   o.program = io::exe_directory() + "..\\demos\\" + program;
   o.args = std::move(args);
   o.err = io::stdio_mode::null;
-  return io::start_process(o);
+  int retries = 0;
+  return test::start_process_retrying(o, retries);
 }
 
 // The child's first line (at most 200 bytes), read within the test timeout.
