@@ -249,15 +249,6 @@ unsigned long start_recv(operation& op, SOCKET s, std::size_t max_bytes) {
   return pending_or_code(WSARecv(s, &buf, 1, nullptr, flags, op.overlapped(), nullptr));
 }
 
-unsigned long start_probe(operation& op, SOCKET s) {
-  if (op.buffer().size() < sizeof(DWORD))
-    op.buffer().resize(sizeof(DWORD));
-  auto* flags = reinterpret_cast<DWORD*>(op.buffer().data());
-  *flags = 0;
-  WSABUF buf{0, nullptr};
-  return pending_or_code(WSARecv(s, &buf, 1, nullptr, flags, op.overlapped(), nullptr));
-}
-
 unsigned long recv_now(SOCKET s, char* into, std::size_t max_bytes, std::size_t& got) {
   got = 0;
   int n = recv(s, into, static_cast<int>(std::min<std::size_t>(max_bytes, INT_MAX)), 0);

@@ -87,10 +87,6 @@ unsigned long start_recv(operation& op, SOCKET s, std::size_t max_bytes);
 // WSASend of the first `bytes` of the operation's buffer.
 unsigned long start_send(operation& op, SOCKET s, std::size_t bytes);
 
-// A zero-byte WSARecv: its packet says data (or the peer's FIN) is there to
-// take, while the connection holds no read buffer (libuv's idle read). The
-// operation's buffer only keeps the receive flags (see start_recv).
-unsigned long start_probe(operation& op, SOCKET s);
 // recv on a non-blocking socket: 0 and `got` > 0 for data, 0 and `got` == 0
 // for the peer's FIN, WSAEWOULDBLOCK when nothing is there, else the code.
 unsigned long recv_now(SOCKET s, char* into, std::size_t max_bytes, std::size_t& got);

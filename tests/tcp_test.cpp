@@ -684,9 +684,10 @@ TEST_F(tcp, handler_that_stops_consuming_bounds_memory) {
 }
 
 // Memory per idle connection (issue 11's scale goal): once quiet for
-// release_read_buffer_after a connection holds no read buffer (a zero-byte
-// read waits for data) and a write buffer only as large as its largest write.
-TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its_writes) {
+// release_read_buffer_after a connection holds only its small idle read
+// (idle_read_size, not read_size) and a write buffer only as large as its
+// largest write.
+TEST_F(tcp, idle_connection_holds_only_its_idle_read_and_a_write_buffer_sized_to_its_writes) {
   caf::scoped_actor self{*sys};
   tcp_listener_options opts;
   opts.connection.release_read_buffer_after = std::chrono::milliseconds(20);
@@ -707,15 +708,58 @@ TEST_F(tcp, idle_connection_holds_no_read_buffer_and_a_write_buffer_sized_to_its
   // Released after 20 ms without data; asked until then, within the timeout.
   stream_stats st;
   auto until = std::chrono::steady_clock::now() + test::timeout;
+  auto bound = opts.connection.idle_read_size + ping.size() + 64; // + the receive flags' few bytes
   do {
     st = connection_stats(self, session.connection);
-  } while (st.buffer_bytes > 2 * ping.size() + 64 && std::chrono::steady_clock::now() < until);
+  } while (st.buffer_bytes > bound && std::chrono::steady_clock::now() < until);
   EXPECT_TRUE(st.reading);
-  EXPECT_LE(st.buffer_bytes, 2 * ping.size() + 64) << "read size " << opts.connection.read_size << ", write batch "
-                                                    << opts.connection.write_batch;
+  EXPECT_LE(st.buffer_bytes, bound) << "read size " << opts.connection.read_size << ", idle read "
+                                    << opts.connection.idle_read_size << ", write batch "
+                                    << opts.connection.write_batch;
   self->send(session.connection, stream_close{true});
   ASSERT_TRUE(test::receive_one<stream_closed>(self));
   EXPECT_EQ(stop_and_wait(self, srv.actor), 0);
+}
+
+// An idle connection waits with a small read (idle_read_size), not a
+// read_size buffer: a message that fits is taken by that one receive (no
+// second, non-blocking read); one that does not fit is completed by
+// non-blocking reads at once, whole and in order.
+TEST_F(tcp, idle_read_takes_a_message_that_fits_in_one_receive_and_a_larger_one_whole_by_reads_at_once) {
+  caf::scoped_actor self{*sys};
+  tcp_listener_options opts;
+  opts.connection.idle_read_size = 32;
+  opts.connection.release_read_buffer_after = std::chrono::hours(1); // new connections start idle
+  auto session = accept_one(self, opts);
+  ASSERT_TRUE(session.connection);
+  auto& c = session.client;
+  auto receive_all = [&](std::size_t n) {
+    std::string got;
+    while (got.size() < n) {
+      auto r = test::receive_one<stream_received>(self);
+      if (!r)
+        break;
+      got += r->data;
+      self->send(session.connection, stream_consumed{r->data.size()});
+    }
+    return got;
+  };
+  std::string small(20, 's');
+  ASSERT_EQ(send(c.s, small.data(), static_cast<int>(small.size()), 0), static_cast<int>(small.size()));
+  EXPECT_EQ(receive_all(small.size()), small);
+  auto st = connection_stats(self, session.connection);
+  EXPECT_EQ(st.reads_at_once, 0u) << "a message that fits the idle read took a second read";
+  std::string large(3000, '\0');
+  for (std::size_t i = 0; i < large.size(); ++i)
+    large[i] = static_cast<char>('a' + i % 26);
+  ASSERT_EQ(send(c.s, large.data(), static_cast<int>(large.size()), 0), static_cast<int>(large.size()));
+  EXPECT_EQ(receive_all(large.size()), large);
+  st = connection_stats(self, session.connection);
+  EXPECT_GE(st.reads_at_once, 1u) << "the rest of a full idle read was not taken at once";
+  EXPECT_EQ(st.bytes_received, small.size() + large.size());
+  self->send(session.connection, stream_close{true});
+  ASSERT_TRUE(test::receive_one<stream_closed>(self));
+  EXPECT_EQ(stop_and_wait(self, session.srv.actor), 0);
 }
 
 // A write the kernel takes at once (non-blocking send, libuv's try-write)

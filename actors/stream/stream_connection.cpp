@@ -18,7 +18,7 @@ void opened(self_ptr self) {
   tell_opened(self, local, remote);
   if (st.opts.idle_timeout.count() > 0)
     arm_timer(self, timer_kind::idle, st.opts.idle_timeout);
-  if (st.transport->probes() && st.opts.release_read_buffer_after.count() > 0)
+  if (st.transport->reads_now() && st.opts.release_read_buffer_after.count() > 0)
     st.rbuf = read_buffer::released; // nothing to read yet
   post_read(self);
   post_write(self); // sends queued while connecting
@@ -139,9 +139,10 @@ caf::behavior stream_connection_behavior(self_ptr self, std::shared_ptr<io_core>
   st.opts.read_size = std::max<std::size_t>(1, st.opts.read_size);
   st.opts.read_credit = std::max<std::size_t>(1, st.opts.read_credit);
   st.opts.write_batch = std::max<std::size_t>(1, st.opts.write_batch);
+  st.opts.idle_read_size = std::clamp<std::size_t>(st.opts.idle_read_size, 1, st.opts.read_size);
   st.log = logger("stream");
-  // Buffers grow on first use: a connection that never writes (or, with a
-  // probing transport, is idle) holds none.
+  // Buffers grow on first use: a connection that never writes holds no write
+  // buffer, an idle TCP connection only its idle read's.
   st.read_op = st.ops.make(io::op_kind::read);
   st.write_op = st.ops.make(io::op_kind::write);
   // Runtime shutdown or a link: reset the connection (no flush), then cancel.

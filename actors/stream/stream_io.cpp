@@ -106,17 +106,14 @@ void post_read(self_ptr self) {
     return;
   }
   auto* t = st.transport.get();
-  if (st.rbuf == read_buffer::released) {
-    if (st.ops.launch(st.read_op, t->handle(), [t](io::operation& op) { return t->start_probe(op); }))
-      st.rd = read_state::pending; // its packet (or inline failure) arrives in on_read
-    return;
-  }
-  std::size_t n = st.opts.read_size;
+  // A released buffer: a small read waits for data (filled, take_rest reads the remainder).
+  std::size_t n = st.rbuf == read_buffer::released ? st.opts.idle_read_size : st.opts.read_size;
   if (!discarding)
     n = std::min(n, st.opts.read_credit - st.unconsumed);
+  st.read_asked = n;
   if (st.ops.launch(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); }))
     st.rd = read_state::pending; // an inline failure, too, arrives in on_read
-  if (t->probes() && st.opts.release_read_buffer_after.count() > 0 && !st.release_timer_armed) {
+  if (st.rbuf == read_buffer::held && t->reads_now() && st.opts.release_read_buffer_after.count() > 0 && !st.release_timer_armed) {
     st.release_timer_armed = true;
     arm_timer(self, timer_kind::release_read_buffer, st.opts.release_read_buffer_after);
   }
@@ -153,19 +150,19 @@ void on_release_read_buffer_timer(self_ptr self) {
     fail_with(self, "CancelIoEx", code);
 }
 
-// After a probe's packet: takes what is there without blocking, within the
-// credit, a few reads at most (then the probe's packet comes at once, and
-// other connections get their turn); then probes again or pauses.
-static void take_available(self_ptr self) {
+// After an idle connection's small read that came back full: takes the rest
+// without blocking, within the credit, a few reads at most (then the next
+// read's packet comes at once, and other connections get their turn); then
+// reads again or pauses.
+static void take_rest(self_ptr self, bool deferred) {
   auto& st = self->state;
   auto& t = *st.transport;
-  // Read into this thread's scratch, then copy exactly what came: a 64 B
-  // message costs 64 B, not a read_size string. A plain array: MinGW's
+  // Read into this thread's scratch, then copy exactly what came: a message
+  // costs its size, not a read_size string. A plain array: MinGW's
   // emutls can free a thread's slot before a thread_local's destructor runs,
   // and a std::vector here crashed a test program as CAF's workers exited
   // (a page fault in ~vector after "[  PASSED  ]", once, in CI).
   static thread_local char scratch[64 * 1024];
-  bool deferred = false;
   for (int reads = 0; reads < 4; ++reads) {
     bool discarding = st.ph == phase::closing;
     if (!discarding && st.unconsumed >= st.opts.read_credit)
@@ -185,13 +182,10 @@ static void take_available(self_ptr self) {
       on_peer_eof(self);
       return;
     }
-    // Data again within release_read_buffer_after, or more than one read's
-    // worth at once: it flows, so buffered reads until it stops. A lone
-    // message (one per connection in a pass over many) keeps probing.
-    auto previous = st.last_read;
+    ++st.stats.reads_at_once;
     touch(self);
     st.last_read = st.last_activity;
-    if (reads > 0 || st.last_read - previous < st.opts.release_read_buffer_after)
+    if (reads > 0) // more than one read's worth at once: it flows
       st.rbuf = read_buffer::held;
     st.stats.bytes_received += got;
     if (!discarding) {
@@ -211,11 +205,11 @@ static void take_available(self_ptr self) {
 void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
   auto& st = self->state;
   st.rd = read_state::idle;
-  bool probe = st.rbuf == read_buffer::released;
+  bool idle_read = st.rbuf == read_buffer::released;
   bool releasing = st.rbuf == read_buffer::releasing;
   if (releasing && error == ERROR_OPERATION_ABORTED) {
     release_read_buffer(st);
-    post_read(self); // a zero-byte read now
+    post_read(self); // an idle connection's small read now
     return;
   }
   if (error != 0) {
@@ -226,16 +220,18 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
       fail_with(self, st.transport->read_call(), code);
     return;
   }
-  if (probe) {
-    take_available(self); // a probe's 0 bytes: data or the peer's FIN is there
-    return;
-  }
   touch(self);
   if (bytes == 0) {
     on_peer_eof(self);
     return;
   }
+  auto previous = st.last_read;
   st.last_read = st.last_activity; // touched above: one clock read per completion
+  // Data again within release_read_buffer_after: it flows, so buffered reads
+  // until it stops. A lone message (one per connection in a pass over many)
+  // keeps the small read.
+  if (idle_read && st.last_read - previous < st.opts.release_read_buffer_after)
+    st.rbuf = read_buffer::held;
   st.stats.bytes_received += bytes;
   bool deferred = false;
   if (st.ph != phase::closing) {
@@ -244,6 +240,10 @@ void on_read(self_ptr self, std::uint32_t bytes, std::uint32_t error) {
   }
   if (releasing) // its data beat the cancel: delivered, now the buffer goes
     release_read_buffer(st);
+  if (idle_read && bytes == st.read_asked && !is_done(st)) {
+    take_rest(self, deferred); // the small read was full: more may be there
+    return;
+  }
   if (!deferred)
     post_read(self);
 }

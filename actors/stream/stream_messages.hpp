@@ -38,9 +38,11 @@ struct stream_options {
   std::chrono::milliseconds idle_timeout{0};   // 0: none; no data either way this long -> close
   std::chrono::milliseconds close_bound{5000}; // graceful close: flush (+ peer EOF) at most this long
   // Transports that can (TCP): a connection that read nothing this long gives
-  // its read buffer back and waits for data with a zero-byte read, as does a
-  // new connection, so idle connections cost little memory. 0: keep it.
+  // its read buffer back and waits for data with a read of idle_read_size
+  // bytes, as does a new connection, so idle connections cost little memory.
+  // 0: keep it.
   std::chrono::milliseconds release_read_buffer_after{1000};
+  std::size_t idle_read_size = 512; // 1..read_size; a message this size or smaller takes one receive
 };
 
 enum class stream_close_reason : std::uint8_t {
@@ -83,9 +85,10 @@ struct stream_stats {
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t refused = 0; // sends refused (any reason)
-  std::uint64_t buffer_bytes = 0; // read and write buffers held now (an idle probing connection: a few bytes)
+  std::uint64_t buffer_bytes = 0; // read and write buffers held now (an idle TCP connection: its idle read's)
   std::uint64_t writes_at_once = 0;  // writes the kernel took at once (TCP): no packet
   std::uint64_t writes_overlapped = 0; // overlapped writes started (each ends with a packet)
+  std::uint64_t reads_at_once = 0; // non-blocking reads that took data (TCP: what a full idle read left)
 };
 
 // The connection as its handler (and anyone else) sees it: the messages it
@@ -174,7 +177,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_stats& x) {
   return f(caf::meta::type_name("stream_stats"), x.queued_bytes, x.unconsumed_bytes, x.max_queued_seen,
            x.max_unconsumed_seen, x.reading, x.bytes_received, x.bytes_sent, x.refused, x.buffer_bytes,
-           x.writes_at_once, x.writes_overlapped);
+           x.writes_at_once, x.writes_overlapped, x.reads_at_once);
 }
 
 } // namespace iocaf

@@ -18,10 +18,10 @@ using clock = std::chrono::steady_clock;
 enum class phase : std::uint8_t { connecting, open, closing, finished };
 enum class read_state : std::uint8_t { idle, pending, paused, eof };
 enum class write_state : std::uint8_t { idle, pending };
-// Whether reads hold a buffer (a probing transport, stream_transport::probes):
-// held while data flows; released after opts.release_read_buffer_after
-// without any (reads are then zero-byte probes); releasing while the
-// pending buffered read is being cancelled to get there.
+// Whether reads hold a read_size buffer (a transport that reads_now): held
+// while data flows; released after opts.release_read_buffer_after without
+// any (reads are then idle_read_size bytes); releasing while the pending
+// buffered read is being cancelled to get there.
 enum class read_buffer : std::uint8_t { held, releasing, released };
 
 // Timers are sent anonymously: one that arrives while the actor drains has
@@ -68,6 +68,7 @@ struct stream_state {
   std::deque<std::string> queue; // front() is partly written by `front_offset`
   std::size_t front_offset = 0;
   std::size_t unconsumed = 0;
+  std::size_t read_asked = 0; // the pending read's size (an idle read that came back full: more may wait)
   stream_stats stats;
 
   clock::time_point last_activity = clock::now();

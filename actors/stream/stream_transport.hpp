@@ -36,11 +36,11 @@ public:
   // packet will come, else the inline Win32 code.
   virtual unsigned long start_read(io::operation& op, std::size_t n) = 0;
   virtual unsigned long start_write(io::operation& op, std::size_t n) = 0;
-  // Idle reads without a buffer (TCP, libuv's way): a zero-byte read whose
-  // packet says data is there, then read_now takes it without blocking, so
-  // an idle connection holds no read buffer. False: every read holds one.
-  virtual bool probes() const { return false; }
-  virtual unsigned long start_probe(io::operation&) { return ERROR_NOT_SUPPORTED; }
+  // Non-blocking reads (TCP): an idle connection may then give its read
+  // buffer back and wait with a small read, read_now taking what did not fit
+  // (stream_options::release_read_buffer_after). False: every read holds a
+  // read_size buffer.
+  virtual bool reads_now() const { return false; }
   // Non-blocking read: 0 with got > 0 (data) or got == 0 (end of stream),
   // would_block(code) when nothing is there, else the failure.
   virtual unsigned long read_now(char*, std::size_t, std::size_t& got) { got = 0; return ERROR_NOT_SUPPORTED; }

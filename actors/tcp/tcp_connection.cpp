@@ -68,8 +68,7 @@ public:
   bool accepted() const override { return !to_; }
 
   unsigned long start_read(io::operation& op, std::size_t n) override { return io::start_recv(op, sock_.get(), n); }
-  bool probes() const override { return true; }
-  unsigned long start_probe(io::operation& op) override { return io::start_probe(op, sock_.get()); }
+  bool reads_now() const override { return true; }
   unsigned long read_now(char* into, std::size_t n, std::size_t& got) override {
     return io::recv_now(sock_.get(), into, n, got);
   }
