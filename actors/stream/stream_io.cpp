@@ -113,7 +113,8 @@ void post_read(self_ptr self) {
   st.read_asked = n;
   if (st.ops.launch(st.read_op, t->handle(), [t, n](io::operation& op) { return t->start_read(op, n); }))
     st.rd = read_state::pending; // an inline failure, too, arrives in on_read
-  if (st.rbuf == read_buffer::held && t->reads_now() && st.opts.release_read_buffer_after.count() > 0 && !st.release_timer_armed) {
+  if (st.rbuf == read_buffer::held && t->reads_now() && st.opts.release_read_buffer_after.count() > 0
+      && !st.release_timer_armed) {
     st.release_timer_armed = true;
     arm_timer(self, timer_kind::release_read_buffer, st.opts.release_read_buffer_after);
   }
