@@ -76,7 +76,7 @@ struct test_config : program_config {
 TEST(program_options, values_come_from_the_command_line_in_both_spellings) {
   test_config cfg;
   args a{{"--port", "80", "--name=bob", "--quiet", "--log-level", "debug", "--shutdown-bound=250ms",
-          "--max-queued-bytes", "4096"}};
+          "--max-queued-bytes", "4096", "--broker-turn-limit=5ms"}};
   auto rc = cfg.parse(a.argc(), a.argv());
   ASSERT_FALSE(rc.has_value()) << "exit " << *rc;
   EXPECT_EQ(cfg.port, 80);
@@ -84,6 +84,7 @@ TEST(program_options, values_come_from_the_command_line_in_both_spellings) {
   EXPECT_TRUE(cfg.quiet);
   EXPECT_EQ(cfg.log_level, "debug");
   EXPECT_EQ(cfg.runtime_options().shutdown_bound, std::chrono::milliseconds(250));
+  EXPECT_EQ(cfg.runtime_options().broker_turn_limit, std::chrono::microseconds(5000));
   stream_options so;
   cfg.apply(so);
   EXPECT_EQ(so.max_queued_bytes, 4096u);
@@ -97,6 +98,7 @@ TEST(program_options, defaults_stay_without_flags) {
   EXPECT_EQ(cfg.port, 8080);
   EXPECT_EQ(cfg.runtime_options().shutdown_bound, runtime_options{}.shutdown_bound);
   EXPECT_EQ(cfg.runtime_options().batch_size, runtime_options{}.batch_size);
+  EXPECT_EQ(cfg.runtime_options().broker_turn_limit, runtime_options{}.broker_turn_limit);
   stream_options so, defaults;
   cfg.apply(so);
   EXPECT_EQ(so.max_queued_bytes, defaults.max_queued_bytes);
@@ -140,6 +142,7 @@ TEST(program_options, usage_errors_exit_2_with_one_wording) {
   expect_usage_error({"stray"}, "unexpected argument 'stray'");
   expect_usage_error({"--log-level", "loud"},
                      "bad value 'loud' for --log-level (expected: trace, debug, info, warning, error, critical or off)");
+  expect_usage_error({"--broker-turn-limit=-1ms"}, "--broker-turn-limit must not be negative");
 }
 
 TEST(program_options, config_file_errors_are_usage_errors) {

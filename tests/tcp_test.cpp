@@ -463,6 +463,82 @@ TEST_F(tcp, runtime_calls_from_the_broker_thread_are_refused_at_once_not_waited_
   EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 
+// With broker_runs_actors a handler whose turns compute held up the dequeue,
+// and every other connection, on each of its messages. Now three turns in a
+// row over broker_turn_limit send it to CAF's workers from then on; one long
+// turn (under load a short turn is sometimes preempted past the limit) and
+// short turns keep it on the broker's thread (so the rule is not "no
+// handler there"). The first message runs with every worker held, so the
+// connection and its handler can only run on the broker's thread; from then
+// on each wakes the other there.
+TEST_F(tcp, broker_placement_sends_a_handler_whose_turns_ran_long_three_times_in_a_row_to_the_workers) {
+  rt.reset();
+  runtime_options ro;
+  ro.broker_runs_actors = true;
+  ro.broker_turn_limit = std::chrono::milliseconds(20);
+  runtime_test::start(ro);
+  auto core = rt->core();
+  // Which thread ran the handler for each of `messages` echoes (true: the
+  // broker's); the first `computing` of them compute 100 ms each.
+  auto handler_on_broker = [&](int computing, int messages) {
+    std::vector<bool> out;
+    caf::scoped_actor self{*sys};
+    auto handler = sys->spawn([core, computing, dest = caf::actor{self}](caf::event_based_actor* a) -> caf::behavior {
+      auto received = std::make_shared<int>(0);
+      return {
+        [=](const stream_opened& m) { a->send(dest, m); },
+        [=](const stream_received& m) {
+          if ((*received)++ < computing)
+            for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+                 std::chrono::steady_clock::now() < until;) {
+            } // computes
+          a->send(dest, std::this_thread::get_id() == core->broker_thread.load());
+          a->send(m.connection, stream_send{m.data, m.data.size()});
+        },
+        [](const stream_closed&) {},
+      };
+    });
+    tcp_listener_options opts;
+    opts.accepts_posted = 1;
+    opts.connection.release_read_buffer_after = std::chrono::milliseconds(0); // no timer message
+    auto srv = listen(handler, opts);
+    if (!srv.actor)
+      return out;
+    auto client = raw_connect(srv.local.port());
+    set_timeouts(client.s, 20000);
+    if (!test::receive_one<stream_opened>(self))
+      return out;
+    for (int i = 0; i < messages; ++i) {
+      io::unique_handle release;
+      if (i == 0 && !(release = hold_every_worker()))
+        return out;
+      auto echoed = raw_echo(client.s, "message " + std::to_string(i));
+      if (release)
+        SetEvent(release.get());
+      EXPECT_EQ(echoed, "") << "message " << i;
+      self->receive([&](bool on_broker) { out.push_back(on_broker); },
+                    caf::after(test::timeout) >> [&] { ADD_FAILURE() << "no thread for message " << i; });
+    }
+    stop_and_wait(self, srv.actor);
+    self->send_exit(handler, caf::exit_reason::user_shutdown);
+    return out;
+  };
+  auto computing = handler_on_broker(3, 8);
+  ASSERT_EQ(computing.size(), 8u);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_TRUE(computing[i]) << "computing turn " << i << " did not run on the broker's thread";
+  for (std::size_t i = 3; i < computing.size(); ++i)
+    EXPECT_FALSE(computing[i]) << "message " << i << " of the handler that computed three times ran on the broker's thread";
+  auto once = handler_on_broker(1, 6);
+  ASSERT_EQ(once.size(), 6u);
+  for (std::size_t i = 0; i < once.size(); ++i)
+    EXPECT_TRUE(once[i]) << "message " << i << " of the handler that computed once did not run on the broker's thread";
+  auto light = handler_on_broker(0, 6);
+  ASSERT_EQ(light.size(), 6u);
+  for (std::size_t i = 0; i < light.size(); ++i)
+    EXPECT_TRUE(light[i]) << "message " << i << " of the handler with short turns did not run on the broker's thread";
+}
+
 // Clients that connect and reset before their accept completes are the
 // peer's business: the listener counts them and keeps serving everyone else,
 // however many come in a row (Wine reports each as AcceptEx failing with

@@ -1,11 +1,14 @@
 #include "actors/core/io_broker.hpp"
 
+#include <caf/abstract_actor.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
 #include <chrono>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -28,16 +31,21 @@ using clock = std::chrono::steady_clock;
 // whichever unit woke it (its mailbox guarantees that), so an actor a
 // worker's message wakes runs on a worker. Jobs queued with exec_after_turn
 // (a connection's next read) run once no woken actor waits, before the port
-// is looked at again.
+// is looked at again. An actor whose turns here take longer than the turn
+// limit (a handler that computes) holds up the dequeue and every connection
+// meanwhile: after a few such turns in a row it is sent to the scheduler
+// whenever it is woken. io actors are never sent away: their turns are the
+// I/O calls.
 class broker_unit : public caf::execution_unit, public runs_after_turn {
 public:
-  explicit broker_unit(caf::actor_system& sys)
-    : caf::execution_unit(&sys), throughput_(sys.scheduler().max_throughput()) {}
+  broker_unit(caf::actor_system& sys, const io_core& core, std::chrono::microseconds turn_limit)
+    : caf::execution_unit(&sys), core_(core), log_(logger("broker")),
+      throughput_(sys.scheduler().max_throughput()), turn_limit_(turn_limit) {}
 
   ~broker_unit() override { hand_over(); }
 
   void exec_later(caf::resumable* job) override {
-    if (next_ == nullptr)
+    if (next_ == nullptr && !sent_away(job))
       next_ = job;
     else
       system().scheduler().enqueue(job);
@@ -56,7 +64,11 @@ public:
         job = after_.back();
         after_.pop_back();
       }
-      switch (job->resume(this, throughput_)) {
+      auto started = clock::now();
+      auto result = job->resume(this, throughput_);
+      if (turn_limit_.count() > 0)
+        judge_turn(job, clock::now() - started);
+      switch (result) {
         case caf::resumable::resume_later:
           exec_later(job); // keeps the reference its waker took
           break;
@@ -80,18 +92,60 @@ public:
   }
 
 private:
+  static caf::actor_id actor_id_of(caf::resumable* job) {
+    auto* actor = dynamic_cast<caf::abstract_actor*>(job); // null for a plain job
+    return actor != nullptr ? actor->id() : caf::invalid_actor_id;
+  }
+
+  bool sent_away(caf::resumable* job) const {
+    return !sent_away_.empty() && sent_away_.count(actor_id_of(job)) != 0;
+  }
+
+  // Under load a short turn is now and then preempted past the limit (seen:
+  // about one light echo handler in four, once, in a benchmark run), so
+  // only long_turns_in_a_row long turns in a row send an actor away.
+  void judge_turn(caf::resumable* job, clock::duration took) {
+    if (took <= turn_limit_) {
+      if (!long_turns_.empty())
+        long_turns_.erase(actor_id_of(job));
+      return;
+    }
+    auto id = actor_id_of(job);
+    if (id == caf::invalid_actor_id || core_.is_io_actor(id))
+      return;
+    if (long_turns_.size() >= max_tracked)
+      long_turns_.clear(); // bounded: a dead actor's count goes too
+    if (++long_turns_[id] < long_turns_in_a_row)
+      return;
+    long_turns_.erase(id);
+    if (sent_away_.size() >= max_tracked)
+      sent_away_.clear(); // bounded: the dead ones' ids go too; a live one comes back until it runs long again
+    sent_away_.insert(id);
+    log_->info("actor#{} ran over {} us on the broker's thread {} turns in a row (the last {} us): it runs on"
+               " CAF's workers from now on",
+               id, turn_limit_.count(), long_turns_in_a_row,
+               std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+  }
+
   static constexpr std::size_t max_turn = 16;
+  static constexpr std::size_t max_tracked = 4096;
+  static constexpr int long_turns_in_a_row = 3;
+  const io_core& core_;
+  std::shared_ptr<spdlog::logger> log_;
   std::size_t throughput_;
+  std::chrono::microseconds turn_limit_;
   caf::resumable* next_ = nullptr;
   std::vector<caf::resumable*> after_; // run once nothing else waits
+  std::unordered_map<caf::actor_id, int> long_turns_; // actors whose last turns here ran long: how many
+  std::unordered_set<caf::actor_id> sent_away_;      // actors that ran long long_turns_in_a_row times
 };
 
 class broker_loop {
 public:
-  broker_loop(caf::blocking_actor* self, std::shared_ptr<io_core> core, bool runs_actors, std::size_t batch_size)
-    : self_(self), core_(std::move(core)), log_(logger("broker")), dequeue_size_(batch_size) {
-    if (runs_actors)
-      unit_.emplace(self->home_system());
+  broker_loop(caf::blocking_actor* self, std::shared_ptr<io_core> core, const runtime_options& opts)
+    : self_(self), core_(std::move(core)), log_(logger("broker")), dequeue_size_(opts.batch_size) {
+    if (opts.broker_runs_actors)
+      unit_.emplace(self->home_system(), *core_, opts.broker_turn_limit);
   }
 
   void run() {
@@ -214,9 +268,8 @@ private:
 
 } // namespace
 
-void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, std::size_t batch_size,
-               bool runs_actors) {
-  broker_loop{self, std::move(core), runs_actors, batch_size}.run();
+void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, runtime_options opts) {
+  broker_loop{self, std::move(core), opts}.run();
 }
 
 } // namespace iocaf

@@ -5,6 +5,7 @@
 // io_completed. Control messages (stats_atom, stop_atom) are paired with a
 // wake packet by the sender (runtime), so it never polls.
 #include "actors/core/io_core.hpp"
+#include "actors/core/runtime.hpp"
 
 #include <caf/blocking_actor.hpp>
 #include <caf/resumable.hpp>
@@ -24,10 +25,9 @@ protected:
   ~runs_after_turn() = default;
 };
 
-// runs_actors: the actors a completion wakes (its io actor, then its
-// handler, ...) run on the broker's thread, one at a time (broker_unit in
-// io_broker.cpp); false: on CAF's workers (runtime_options).
-void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, std::size_t batch_size,
-               bool runs_actors);
+// Uses opts.batch_size, broker_runs_actors (the actors a completion wakes,
+// its io actor, then its handler, ..., run on the broker's thread, one at a
+// time: broker_unit in io_broker.cpp) and broker_turn_limit.
+void io_broker(caf::blocking_actor* self, std::shared_ptr<io_core> core, runtime_options opts);
 
 } // namespace iocaf

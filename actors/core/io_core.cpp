@@ -132,6 +132,11 @@ void io_core::remove_io_actor(caf::actor_id id) {
   io_actors_.erase(id);
 }
 
+bool io_core::is_io_actor(caf::actor_id id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return io_actors_.count(id) != 0;
+}
+
 std::vector<caf::actor_addr> io_core::io_actors() const {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<caf::actor_addr> out;

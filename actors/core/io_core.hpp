@@ -71,6 +71,7 @@ struct io_core {
   void add_io_actor(const caf::actor_addr& a);
   void remove_io_actor(caf::actor_id id);
   std::vector<caf::actor_addr> io_actors() const;
+  bool is_io_actor(caf::actor_id id) const;
 
   // Keeps memory alive forever: for operations and waits that the kernel or
   // a thread-pool callback may still touch when we must give up on them.

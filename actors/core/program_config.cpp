@@ -105,6 +105,7 @@ program_config::program_config(std::string name, std::string summary, bool with_
   kill_grace = ro.kill_grace;
   broker_batch = ro.batch_size;
   broker_runs_actors = ro.broker_runs_actors;
+  broker_turn_limit = ro.broker_turn_limit;
   max_queued_bytes = so.max_queued_bytes;
   write_batch = so.write_batch;
   read_credit = so.read_credit;
@@ -141,6 +142,9 @@ void program_config::add_runtime_options() {
     .add(broker_batch, "broker-batch", "most completion packets one dequeue takes (one while they come alone)" + default_text(broker_batch))
     .add(broker_runs_actors, "broker-runs-actors",
          "actors a completion wakes run on the broker's thread, one at a time, not on CAF's workers (for programs whose workers carry CPU-heavy actors; default: false)")
+    .add(broker_turn_limit, "broker-turn-limit",
+         "with broker-runs-actors: an actor whose turn on the broker's thread took longer runs on CAF's workers from then on, 0: never"
+           + default_text(broker_turn_limit))
     .add(max_queued_bytes, "max-queued-bytes",
          "write queue bound of a connection, bytes" + default_text(max_queued_bytes))
     .add(write_batch, "write-batch", "queued sends gathered into one write, bytes" + default_text(write_batch))
@@ -203,6 +207,8 @@ std::optional<int> program_config::parse(std::vector<std::string> argv) {
                        "' for --log-level (expected: trace, debug, info, warning, error, critical or off)");
   if (broker_batch == 0)
     return usage_error("--broker-batch must be at least 1");
+  if (broker_turn_limit.count() < 0)
+    return usage_error("--broker-turn-limit must not be negative");
   return std::nullopt;
 }
 
@@ -212,6 +218,7 @@ iocaf::runtime_options program_config::runtime_options() const {
   ro.kill_grace = std::chrono::duration_cast<std::chrono::milliseconds>(kill_grace);
   ro.batch_size = broker_batch;
   ro.broker_runs_actors = broker_runs_actors;
+  ro.broker_turn_limit = std::chrono::duration_cast<std::chrono::microseconds>(broker_turn_limit);
   return ro;
 }
 

@@ -26,7 +26,7 @@ std::shared_ptr<io_core> make_core() {
 
 runtime::runtime(caf::actor_system& sys, runtime_options opts)
   : sys_(sys), opts_(opts), core_(make_core()) {
-  broker_ = sys_.spawn<caf::detached>(io_broker, core_, opts_.batch_size, opts_.broker_runs_actors);
+  broker_ = sys_.spawn<caf::detached>(io_broker, core_, opts_);
 }
 
 runtime::~runtime() {

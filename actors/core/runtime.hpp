@@ -33,10 +33,17 @@ struct runtime_options {
   // docs/design.md): true keeps I/O going when CPU-heavy actors occupy CAF's
   // workers (4-75x the round trips of false) and, where hand-overs between
   // threads are slow, has the better one-connection latency; false spreads
-  // busy connections and keeps a handler that computes from holding up the
-  // dequeue itself. A handler that burns CPU holds up whatever thread runs
-  // it: spawn it detached (docs/handlers.md).
+  // busy connections, and a handler that computes never holds up the
+  // dequeue itself (with true it does so once: broker_turn_limit). A
+  // handler that burns CPU holds up whatever thread runs it: spawn it
+  // detached (docs/handlers.md).
   bool broker_runs_actors = false;
+  // With broker_runs_actors: an actor whose turn on the broker's thread took
+  // longer than this (a handler that computes) runs on CAF's workers from
+  // then on, so it holds up the dequeue once, not on every message. io
+  // actors stay: their turns are the I/O calls the placement is for.
+  // 0: every actor woken there stays.
+  std::chrono::microseconds broker_turn_limit{1000};
 };
 
 struct shutdown_report {
