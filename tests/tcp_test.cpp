@@ -406,34 +406,44 @@ TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_wor
   EXPECT_EQ(echoed, "");
 }
 
-// A handler run on the broker's thread (broker_runs_actors) that asks the
-// runtime for its stats would wait for that very thread: before, the broker
-// and every connection stalled for the request's 10 s bound, then it failed.
-// Now the call is refused at once with std::logic_error. Every CAF worker is
-// held, so the handler can only run on the broker's thread.
-TEST_F(tcp, runtime_calls_from_the_broker_thread_are_refused_at_once_not_waited_for) {
+// A handler run on the broker's thread (broker_runs_actors) that asked the
+// runtime for its stats, or to shut down, waited for that very thread:
+// before, the broker and every connection stalled for the request's 10 s
+// bound, then it failed. Then both calls were refused at once with
+// std::logic_error. Now stats() there reads the counters the broker would
+// have answered with (so the handler's own byte shows as a packet), and only
+// shutdown(), which must wait for the broker to stop, is refused. Every CAF
+// worker is held, so the handler can only run on the broker's thread.
+TEST_F(tcp, runtime_stats_on_the_broker_thread_answers_at_once_and_shutdown_there_is_refused) {
   rt.reset();
   runtime_options ro;
   ro.broker_runs_actors = true;
   runtime_test::start(ro);
   caf::scoped_actor self{*sys};
   auto* r = rt.get();
-  auto handler = sys->spawn([r, dest = caf::actor{self}](caf::event_based_actor* a) -> caf::behavior {
+  // "returned" or what went wrong, and how long the call took.
+  auto call = [](auto&& f) {
+    auto start = std::chrono::steady_clock::now();
+    std::string outcome;
+    try {
+      f();
+      outcome = "returned";
+    } catch (const std::logic_error& e) {
+      outcome = std::string("refused: ") + e.what();
+    } catch (const std::exception& e) {
+      outcome = std::string("failed: ") + e.what();
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    return std::make_pair(outcome, static_cast<std::int64_t>(ms.count()));
+  };
+  auto handler = sys->spawn([r, call, dest = caf::actor{self}](caf::event_based_actor* a) -> caf::behavior {
     return {
       [=](const stream_opened& m) { a->send(dest, m); },
       [=](const stream_received& m) {
-        auto start = std::chrono::steady_clock::now();
-        std::string outcome;
-        try {
-          r->stats();
-          outcome = "returned";
-        } catch (const std::logic_error& e) {
-          outcome = std::string("refused: ") + e.what();
-        } catch (const std::exception& e) {
-          outcome = std::string("failed: ") + e.what();
-        }
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-        a->send(dest, outcome, static_cast<std::int64_t>(ms.count()));
+        std::uint64_t packets = 0;
+        auto stats = call([&] { packets = r->stats().packets; });
+        auto shutdown = call([&] { r->shutdown(); });
+        a->send(dest, stats.first, stats.second, packets, shutdown.first, shutdown.second);
         a->send(m.connection, stream_close{true});
       },
       [](const stream_closed&) {},
@@ -451,15 +461,26 @@ TEST_F(tcp, runtime_calls_from_the_broker_thread_are_refused_at_once_not_waited_
   auto release = hold_every_worker();
   ASSERT_TRUE(release);
   ASSERT_EQ(send(client.s, "x", 1, 0), 1);
-  std::string outcome;
-  std::int64_t ms = -1;
-  self->receive([&](const std::string& o, std::int64_t t) { outcome = o; ms = t; },
-                caf::after(std::chrono::seconds(30)) >> [] { ADD_FAILURE() << "the handler never answered"; });
+  std::string stats_outcome, shutdown_outcome;
+  std::int64_t stats_ms = -1, shutdown_ms = -1;
+  std::uint64_t packets = 0;
+  self->receive(
+    [&](const std::string& so, std::int64_t sms, std::uint64_t p, const std::string& dn, std::int64_t dms) {
+      stats_outcome = so;
+      stats_ms = sms;
+      packets = p;
+      shutdown_outcome = dn;
+      shutdown_ms = dms;
+    },
+    caf::after(std::chrono::seconds(30)) >> [] { ADD_FAILURE() << "the handler never answered"; });
   SetEvent(release.get());
-  EXPECT_EQ(outcome.rfind("refused: ", 0), 0u) << outcome;
-  EXPECT_NE(outcome.find("broker's thread"), std::string::npos) << outcome;
-  EXPECT_LT(ms, 1000) << "the call waited " << ms << " ms";
-  // From this (non-broker) thread the same call still answers.
+  EXPECT_EQ(stats_outcome, "returned");
+  EXPECT_LT(stats_ms, 1000) << "stats() waited " << stats_ms << " ms";
+  EXPECT_GE(packets, 1u) << "the counters read there miss the packet that woke the handler";
+  EXPECT_EQ(shutdown_outcome.rfind("refused: ", 0), 0u) << shutdown_outcome;
+  EXPECT_NE(shutdown_outcome.find("broker's thread"), std::string::npos) << shutdown_outcome;
+  EXPECT_LT(shutdown_ms, 1000) << "shutdown() waited " << shutdown_ms << " ms";
+  // From this (non-broker) thread stats() still asks the broker, which answers.
   EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 

@@ -34,8 +34,8 @@ runtime::~runtime() {
 }
 
 // An actor run on the broker's thread (broker_runs_actors) that waited for
-// the broker would wait for its own thread: the bound, then a failure, with
-// every connection stalled meanwhile. Refused at once instead.
+// the broker to stop would wait for its own thread: the bound, then a
+// failure, with every connection stalled meanwhile. Refused at once instead.
 void runtime::refuse_on_broker_thread(const char* call) const {
   if (core_->broker_thread.load() == std::this_thread::get_id())
     throw std::logic_error(std::string("iocaf: runtime::") + call
@@ -44,7 +44,10 @@ void runtime::refuse_on_broker_thread(const char* call) const {
 }
 
 broker_stats runtime::stats() {
-  refuse_on_broker_thread("stats()");
+  // On the broker's thread (an actor run there) the broker cannot take a
+  // request; what it would answer is these counters, read here.
+  if (core_->broker_thread.load() == std::this_thread::get_id())
+    return core_->stats();
   caf::scoped_actor self{sys_};
   broker_stats out;
   auto pending = self->request(broker_, std::chrono::seconds(10), stats_atom::value);

@@ -66,13 +66,13 @@ public:
   const std::shared_ptr<io_core>& core() const { return core_; }
   const caf::actor& broker() const { return broker_; }
 
-  // Asks the broker for its counters (from a non-actor thread; bounded).
-  // Both throw std::logic_error at once when called on the broker's own
-  // thread (an actor run there with broker_runs_actors), which they would
-  // otherwise wait for.
+  // Asks the broker for its counters (bounded); on the broker's own thread
+  // (an actor run there with broker_runs_actors) reads them directly.
   broker_stats stats();
   // Stops every io actor (also those spawned while it runs), then the
-  // broker; bounded by shutdown_bound (+ kill_grace if it had to kill). Idempotent.
+  // broker; bounded by shutdown_bound (+ kill_grace if it had to kill).
+  // Idempotent. Throws std::logic_error at once when called on the broker's
+  // own thread, which it would otherwise wait for.
   shutdown_report shutdown();
 
 private:
