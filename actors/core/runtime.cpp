@@ -33,20 +33,15 @@ runtime::~runtime() {
   shutdown();
 }
 
-// An actor run on the broker's thread (broker_runs_actors) that waited for
-// the broker to stop would wait for its own thread: the bound, then a
-// failure, with every connection stalled meanwhile. Refused at once instead.
-void runtime::refuse_on_broker_thread(const char* call) const {
-  if (core_->broker_thread.load() == std::this_thread::get_id())
-    throw std::logic_error(std::string("iocaf: runtime::") + call
-                           + " called on the broker's thread (an actor run there with broker_runs_actors); it would"
-                             " wait for that very thread: call it from another actor or thread");
+// An actor run there with broker_runs_actors.
+bool runtime::on_broker_thread() const {
+  return core_->broker_thread.load() == std::this_thread::get_id();
 }
 
 broker_stats runtime::stats() {
   // On the broker's thread (an actor run there) the broker cannot take a
   // request; what it would answer is these counters, read here.
-  if (core_->broker_thread.load() == std::this_thread::get_id())
+  if (on_broker_thread())
     return core_->stats();
   caf::scoped_actor self{sys_};
   broker_stats out;
@@ -62,7 +57,12 @@ broker_stats runtime::stats() {
 }
 
 shutdown_report runtime::shutdown() {
-  refuse_on_broker_thread("shutdown()");
+  // Waiting there for the broker to stop would wait for that very thread:
+  // the bound, then a failure, with every connection stalled meanwhile.
+  if (on_broker_thread())
+    throw std::logic_error("iocaf: runtime::shutdown() called on the broker's thread (an actor run there with"
+                           " broker_runs_actors); it would wait for that very thread: call it from another actor"
+                           " or thread");
   if (stopped_)
     return report_;
   stopped_ = true;

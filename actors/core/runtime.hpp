@@ -76,7 +76,7 @@ public:
   shutdown_report shutdown();
 
 private:
-  void refuse_on_broker_thread(const char* call) const;
+  bool on_broker_thread() const;
   caf::actor_system& sys_;
   runtime_options opts_;
   std::shared_ptr<io_core> core_;
