@@ -12,21 +12,22 @@ set_tests_properties(wine_stop PROPERTIES FIXTURES_CLEANUP iocaf_wine)
 
 # iocaf_add_wine_test(target): registers each GoogleTest of an exe with ctest,
 # run under Wine, inside the iocaf_wine fixture.
-# BROKER_PLACEMENT_TOO: a second entry, NAME.broker_runs_actors, runs the
-# same tests with the actors a completion wakes on the broker's thread.
+# WORKERS_PLACEMENT_TOO: a second entry, NAME.on_workers, runs the same
+# tests with the actors a completion wakes on CAF's workers (the default
+# placement runs them on the broker's thread).
 function(iocaf_add_wine_test target)
-  cmake_parse_arguments(arg "BROKER_PLACEMENT_TOO" "" "" ${ARGN})
+  cmake_parse_arguments(arg "WORKERS_PLACEMENT_TOO" "" "" ${ARGN})
   set(names ${target})
   add_test(NAME ${target} COMMAND ${target})
-  if(arg_BROKER_PLACEMENT_TOO)
-    list(APPEND names ${target}.broker_runs_actors)
-    add_test(NAME ${target}.broker_runs_actors COMMAND ${target})
+  if(arg_WORKERS_PLACEMENT_TOO)
+    list(APPEND names ${target}.on_workers)
+    add_test(NAME ${target}.on_workers COMMAND ${target})
   endif()
   # Detached output: see scripts/wine-run.sh (a lingering conhost.exe held ctest's pipe).
   set_tests_properties(${target} PROPERTIES ENVIRONMENT IOCAF_WINE_OUTPUT=detached)
-  if(arg_BROKER_PLACEMENT_TOO)
-    set_tests_properties(${target}.broker_runs_actors PROPERTIES
-      ENVIRONMENT "IOCAF_WINE_OUTPUT=detached;IOCAF_TEST_BROKER_RUNS_ACTORS=1")
+  if(arg_WORKERS_PLACEMENT_TOO)
+    set_tests_properties(${target}.on_workers PROPERTIES
+      ENVIRONMENT "IOCAF_WINE_OUTPUT=detached;IOCAF_TEST_ON_WORKERS=1")
   endif()
   # Wine may end a crashed program with exit code 0, so the exit code alone
   # cannot be trusted: a run passes only if GoogleTest printed its summary

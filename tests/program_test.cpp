@@ -122,6 +122,36 @@ TEST(program_options, the_ini_file_sets_program_and_runtime_options) {
   EXPECT_EQ(cfg.runtime_options().shutdown_bound, std::chrono::milliseconds(2000));
 }
 
+// The broker placement is the default; a program chooses the workers with
+// --actors-on=workers or actors-on="workers" under [iocaf] (CAF 0.17 takes no
+// value after a bool flag, so a bool option could not be turned off).
+TEST(program_options, broker_placement_is_the_default_and_actors_on_workers_turns_it_off_in_both_spellings) {
+  {
+    test_config cfg;
+    args a{{}};
+    ASSERT_FALSE(cfg.parse(a.argc(), a.argv()).has_value());
+    EXPECT_TRUE(cfg.runtime_options().broker_runs_actors);
+  }
+  {
+    test_config cfg;
+    args a{{"--actors-on=workers"}};
+    auto rc = cfg.parse(a.argc(), a.argv());
+    ASSERT_FALSE(rc.has_value()) << "exit " << *rc;
+    EXPECT_FALSE(cfg.runtime_options().broker_runs_actors);
+  }
+  std::string path = "program_test_placement_" + std::to_string(GetCurrentProcessId()) + ".ini";
+  {
+    std::ofstream ini{path};
+    ini << "[iocaf]\nactors-on=\"workers\"\n"; // CAF 0.17: a string value is quoted
+  }
+  test_config cfg;
+  args a{{"--config-file=" + path}};
+  auto rc = cfg.parse(a.argc(), a.argv());
+  std::remove(path.c_str());
+  ASSERT_FALSE(rc.has_value()) << "exit " << *rc;
+  EXPECT_FALSE(cfg.runtime_options().broker_runs_actors);
+}
+
 // Every usage error: exit 2 and one line "prog: WHAT (see prog --help)".
 void expect_usage_error(std::vector<std::string> argv, const std::string& what) {
   test_config cfg;
@@ -143,6 +173,7 @@ TEST(program_options, usage_errors_exit_2_with_one_wording) {
   expect_usage_error({"--log-level", "loud"},
                      "bad value 'loud' for --log-level (expected: trace, debug, info, warning, error, critical or off)");
   expect_usage_error({"--broker-turn-limit=-1ms"}, "--broker-turn-limit must not be negative");
+  expect_usage_error({"--actors-on=gpu"}, "bad value 'gpu' for --actors-on (expected: broker or workers)");
 }
 
 TEST(program_options, config_file_errors_are_usage_errors) {

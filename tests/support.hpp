@@ -92,16 +92,21 @@ protected:
     rt.reset();
   }
 
-  void start(runtime_options opts = {}) {
+  // from_env: the placement comes from the ctest entry (IOCAF_TEST_ON_WORKERS);
+  // as_given: a test about one placement keeps the one it set.
+  enum class placement { from_env, as_given };
+
+  void start(runtime_options opts = {}, placement where = placement::from_env) {
     sys = &shared_system();
     live_operations_at_start = io::operation::live_count();
     live_waits_at_start = io::wait_registration::live_count();
     slots_lent_at_start = io::wait_registration::slots_lent(); // a leaked wait keeps its slot
-    // IOCAF_TEST_BROKER_RUNS_ACTORS=1 runs a suite with the actors a
-    // completion wakes on the broker's thread (the runtime's other placement;
-    // ctest runs every suite both ways).
-    if (const char* v = std::getenv("IOCAF_TEST_BROKER_RUNS_ACTORS"); v != nullptr && std::string{v} == "1")
-      opts.broker_runs_actors = true;
+    // IOCAF_TEST_ON_WORKERS=1 runs a suite with the actors a completion wakes
+    // on CAF's workers (the runtime's other placement; ctest runs every suite
+    // both ways).
+    if (const char* v = std::getenv("IOCAF_TEST_ON_WORKERS");
+        where == placement::from_env && v != nullptr && std::string{v} == "1")
+      opts.broker_runs_actors = false;
     rt = std::make_unique<runtime>(*sys, opts);
   }
 

@@ -390,7 +390,7 @@ TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_wor
   rt.reset();
   runtime_options ro;
   ro.broker_runs_actors = true;
-  runtime_test::start(ro);
+  runtime_test::start(ro, placement::as_given);
   tcp_listener_options opts;
   opts.accepts_posted = 1;
   opts.connection.release_read_buffer_after = std::chrono::milliseconds(0); // no timer message
@@ -418,7 +418,7 @@ TEST_F(tcp, runtime_stats_on_the_broker_thread_answers_at_once_and_shutdown_ther
   rt.reset();
   runtime_options ro;
   ro.broker_runs_actors = true;
-  runtime_test::start(ro);
+  runtime_test::start(ro, placement::as_given);
   caf::scoped_actor self{*sys};
   auto* r = rt.get();
   // "returned" or what went wrong, and how long the call took.
@@ -497,7 +497,7 @@ TEST_F(tcp, broker_placement_sends_a_handler_whose_turns_ran_long_three_times_in
   runtime_options ro;
   ro.broker_runs_actors = true;
   ro.broker_turn_limit = std::chrono::milliseconds(20);
-  runtime_test::start(ro);
+  runtime_test::start(ro, placement::as_given);
   auto core = rt->core();
   // Which thread ran the handler for each of `messages` echoes (true: the
   // broker's); the first `computing` of them compute 100 ms each.

@@ -19,7 +19,7 @@
 // the section named after the program, the runtime's in [iocaf]:
 //   --log-level      trace, debug, info, warning (or warn), error, critical, off: the
 //                    words the log lines print; default $IOCAF_LOG, else info
-//   --shutdown-bound, --kill-grace, --broker-batch, --broker-runs-actors,
+//   --shutdown-bound, --kill-grace, --broker-batch, --actors-on,
 //   --broker-turn-limit (runtime_options)
 //   --max-queued-bytes, --write-batch, --read-credit (stream_options: write-queue limits)
 #include "actors/core/runtime.hpp"
@@ -88,7 +88,7 @@ public:
   caf::timespan shutdown_bound;
   caf::timespan kill_grace;
   std::size_t broker_batch;
-  bool broker_runs_actors;
+  std::string actors_on; // broker or workers: runtime_options::broker_runs_actors
   caf::timespan broker_turn_limit;
   std::size_t max_queued_bytes;
   std::size_t write_batch;

@@ -104,7 +104,7 @@ program_config::program_config(std::string name, std::string summary, bool with_
   shutdown_bound = ro.shutdown_bound;
   kill_grace = ro.kill_grace;
   broker_batch = ro.batch_size;
-  broker_runs_actors = ro.broker_runs_actors;
+  actors_on = ro.broker_runs_actors ? "broker" : "workers";
   broker_turn_limit = ro.broker_turn_limit;
   max_queued_bytes = so.max_queued_bytes;
   write_batch = so.write_batch;
@@ -140,10 +140,11 @@ void program_config::add_runtime_options() {
     .add(kill_grace, "kill-grace",
          "after killing io actors at the bound, how long to wait for their packets" + default_text(kill_grace))
     .add(broker_batch, "broker-batch", "most completion packets one dequeue takes (one while they come alone)" + default_text(broker_batch))
-    .add(broker_runs_actors, "broker-runs-actors",
-         "actors a completion wakes run on the broker's thread, one at a time, not on CAF's workers (for programs whose workers carry CPU-heavy actors; default: false)")
+    .add(actors_on, "actors-on",
+         "where the actors a completion wakes run: broker (its thread, one at a time, as Asio's handlers on its run() thread) or workers (CAF's, which spreads busy connections over them)"
+           + default_text(actors_on))
     .add(broker_turn_limit, "broker-turn-limit",
-         "with broker-runs-actors: an actor whose turn on the broker's thread took longer runs on CAF's workers from then on, 0: never"
+         "with actors-on=broker: an actor whose turn on the broker's thread took longer runs on CAF's workers from then on, 0: never"
            + default_text(broker_turn_limit))
     .add(max_queued_bytes, "max-queued-bytes",
          "write queue bound of a connection, bytes" + default_text(max_queued_bytes))
@@ -207,6 +208,8 @@ std::optional<int> program_config::parse(std::vector<std::string> argv) {
                        "' for --log-level (expected: trace, debug, info, warning, error, critical or off)");
   if (broker_batch == 0)
     return usage_error("--broker-batch must be at least 1");
+  if (actors_on != "broker" && actors_on != "workers")
+    return usage_error("bad value '" + actors_on + "' for --actors-on (expected: broker or workers)");
   if (broker_turn_limit.count() < 0)
     return usage_error("--broker-turn-limit must not be negative");
   return std::nullopt;
@@ -217,7 +220,7 @@ iocaf::runtime_options program_config::runtime_options() const {
   ro.shutdown_bound = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_bound);
   ro.kill_grace = std::chrono::duration_cast<std::chrono::milliseconds>(kill_grace);
   ro.batch_size = broker_batch;
-  ro.broker_runs_actors = broker_runs_actors;
+  ro.broker_runs_actors = actors_on == "broker";
   ro.broker_turn_limit = std::chrono::duration_cast<std::chrono::microseconds>(broker_turn_limit);
   return ro;
 }

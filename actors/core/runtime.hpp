@@ -26,22 +26,24 @@ struct runtime_options {
   // asks for one while packets come alone (io::dequeue_size: under Wine a
   // batch costs a request per entry and one more for the empty queue).
   std::size_t batch_size = 64;
-  // Where the actors a completion wakes run. false: on CAF's workers (a
-  // sleeping worker is woken for them). true: on the broker's thread right
-  // after the dequeue, one at a time (its io actor, then its handler, ...),
-  // as Asio runs handlers on its run() thread. Measured under Wine (README,
-  // docs/design.md): true keeps I/O going when CPU-heavy actors occupy CAF's
-  // workers (4-75x the round trips of false) and, where hand-overs between
-  // threads are slow, has the better one-connection latency; false spreads
-  // busy connections, and a handler that computes never holds up the
-  // dequeue itself (with true it does so once: broker_turn_limit). A
-  // handler that burns CPU holds up whatever thread runs it: spawn it
-  // detached (docs/handlers.md).
-  bool broker_runs_actors = false;
+  // Where the actors a completion wakes run. true (the default): on the
+  // broker's thread right after the dequeue, one at a time (its io actor,
+  // then its handler, ...), as Asio runs handlers on its run() thread.
+  // false: on CAF's workers (a sleeping worker is woken for them).
+  // Measured under Wine (README, docs/design.md): true has the better
+  // one-connection latency wherever hand-overs between threads are slow,
+  // keeps I/O going when CPU-heavy actors occupy CAF's workers (4-75x the
+  // round trips of false), and still led Asio at 16 and 64 connections;
+  // false spreads busy connections over the workers, and a handler that computes never
+  // holds up the dequeue (with true it does so three times:
+  // broker_turn_limit). A handler that burns CPU or blocks holds up
+  // whatever thread runs it: spawn it detached (docs/handlers.md).
+  bool broker_runs_actors = true;
   // With broker_runs_actors: an actor whose turn on the broker's thread took
-  // longer than this (a handler that computes) runs on CAF's workers from
-  // then on, so it holds up the dequeue once, not on every message. io
-  // actors stay: their turns are the I/O calls the placement is for.
+  // longer than this three times in a row (a handler that computes) runs on
+  // CAF's workers from then on, so it does not hold up the dequeue on every
+  // message. io actors stay: their turns are the I/O calls the placement
+  // is for.
   // 0: every actor woken there stays.
   std::chrono::microseconds broker_turn_limit{1000};
 };

@@ -44,7 +44,7 @@ struct bench_options {
   std::string server;                // empty: ..\..\demos\chat\chat_server.exe beside this program
   std::int64_t flood_lines = 1000000; // the server's limit per 2 s window: its maximum, so no line is refused
   bool skip_pair = false;
-  bool broker_runs_actors = false; // the server's --broker-runs-actors
+  bool server_on_workers = false; // the server's --actors-on=workers
 };
 
 std::chrono::milliseconds bound(const bench_options& o) { return std::chrono::milliseconds(o.line_timeout); }
@@ -593,8 +593,8 @@ std::vector<std::string> server_args(const std::string& pipe, const bench_option
   // pings), no history, many instances waiting so the clients join quickly.
   std::vector<std::string> args{"--pipe", pipe, "--flood-lines", std::to_string(o.flood_lines),
                                 "--ping-interval", "0", "--history", "0", "--instances", "64", "--log-level", "warn"};
-  if (o.broker_runs_actors)
-    args.push_back("--broker-runs-actors");
+  if (o.server_on_workers)
+    args.push_back("--actors-on=workers");
   return args;
 }
 
@@ -626,7 +626,8 @@ int main(int argc, char** argv) {
     .option(o.server, "server", "chat_server.exe to start (default: ..\\..\\demos\\chat\\ beside this program)")
     .option(o.flood_lines, "flood-lines", "the server's --flood-lines (a refused line fails the run)")
     .option(o.skip_pair, "skip-pair", "no second run with 2 clients")
-    .option(o.broker_runs_actors, "broker-runs-actors", "start the server with --broker-runs-actors");
+    .option(o.server_on_workers, "server-on-workers",
+            "start the server with --actors-on=workers (its actors on CAF's workers)");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (auto why = check(o); !why.empty())

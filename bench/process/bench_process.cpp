@@ -318,7 +318,7 @@ int main(int argc, char** argv) {
     std::printf("CAF work-stealing.relaxed-sleep-duration = %lld us\n", static_cast<long long>(relaxed_us));
   }
   caf::actor_system sys{cfg};
-  runtime rt{sys, cfg.runtime_options()}; // --broker-runs-actors, --broker-batch, ... apply
+  runtime rt{sys, cfg.runtime_options()}; // --actors-on, --broker-batch, ... apply
   auto exe = child_exe();
 
   // Both console modes (io::console_mode): hidden is the default; under

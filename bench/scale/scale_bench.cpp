@@ -433,7 +433,7 @@ struct run_settings {
   std::chrono::milliseconds min_idle{3000};
   unsigned pid = 0;
   bool keep_read_buffers = false; // iocaf TCP: never release the read buffer of an idle connection
-  runtime_options runtime;        // [iocaf] options: --broker-runs-actors, ...
+  runtime_options runtime;        // [iocaf] options: --actors-on, ...
 };
 
 // Client: open_and_echo(threads, fail), pass(fail), held(), close_all().

@@ -5,17 +5,17 @@
 # outside Wine, so only the server pays Wine's costs. All three servers run at
 # once; each cell measures them one after another in a rotating order (the
 # first measured in a process was slower under Wine; see tcp_bench.cpp).
-#   bench/tcp/native.sh [BUILD_DIR] [--seconds S] [--broker-too]   (default build/windows, 2 s per cell)
-# --broker-too: also iocaf-b, iocaf with the actors a completion wakes on the broker's thread.
+#   bench/tcp/native.sh [BUILD_DIR] [--seconds S] [--workers-too]   (default build/windows, 2 s per cell)
+# --workers-too: also iocaf-w, iocaf with the actors a completion wakes on CAF's workers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=build/windows
 seconds=2
-broker_too=0
+workers_too=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
-    --broker-too) broker_too=1; shift ;;
+    --workers-too) workers_too=1; shift ;;
     -*) echo "native.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
   esac
@@ -45,7 +45,7 @@ scripts/wine-run.sh --start
 
 work=$(mktemp -d)
 servers=(iocaf iocp asio)
-[ "$broker_too" = 1 ] && servers=(iocaf iocaf-b iocp asio)
+[ "$workers_too" = 1 ] && servers=(iocaf iocaf-w iocp asio)
 declare -A port pid fd
 cleanup() {
   for s in "${servers[@]}"; do

@@ -104,9 +104,9 @@ int main(int argc, char** argv) {
   cfg.option(skip_too, "skip-on-success-too",
              "also run the raw loop with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (iocp-s): what a packet skipped on an "
              "inline success is worth here");
-  bool broker_too = false;
-  cfg.option(broker_too, "broker-too",
-             "also run iocaf with the actors a completion wakes on the broker's thread (iocaf-b), not on CAF's workers");
+  bool workers_too = false;
+  cfg.option(workers_too, "workers-too",
+             "also run iocaf with the actors a completion wakes on CAF's workers (iocaf-w), not on the broker's thread");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
   if (seconds < 0.2 || seconds > 60)
@@ -129,11 +129,11 @@ int main(int argc, char** argv) {
   caf_cfg.set("scheduler.policy", scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf::actor_system sys{caf_cfg};
   runtime rt{sys};
-  runtime_options on_broker;
-  on_broker.broker_runs_actors = true;
-  std::optional<runtime> rt_b;
-  if (broker_too)
-    rt_b.emplace(sys, on_broker);
+  runtime_options on_workers;
+  on_workers.broker_runs_actors = false;
+  std::optional<runtime> rt_w;
+  if (workers_too)
+    rt_w.emplace(sys, on_workers);
   struct server {
     std::string name;
     std::uint16_t port;
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     return true;
   };
   if (!start_iocaf("iocaf", rt, true) || (buffered_too && !start_iocaf("iocaf-k", rt, false))
-      || (broker_too && !start_iocaf("iocaf-b", *rt_b, true)))
+      || (workers_too && !start_iocaf("iocaf-w", *rt_w, true)))
     return 1;
   // With --computing-handler-ms: per placement, a second listener whose
   // handlers compute before each echo, beside the plain one.
@@ -163,9 +163,9 @@ int main(int argc, char** argv) {
   std::vector<computing_pair> computing_pairs;
   if (computing_ms > 0) {
     for (auto& srv : servers) {
-      if (srv.name != "iocaf" && srv.name != "iocaf-b")
+      if (srv.name != "iocaf" && srv.name != "iocaf-w")
         continue;
-      auto on = srv.name == "iocaf-b" ? &*rt_b : &rt;
+      auto on = srv.name == "iocaf-w" ? &*rt_w : &rt;
       auto slice = std::chrono::microseconds(static_cast<long long>(computing_ms * 1000));
       auto l = spawn_tcp_listener(sys, on->core(), tcp_listener_options{},
                                   [&sys, slice] { return sys.spawn(computing_echo, slice); });
@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < neighbours; ++i)
         burners.push_back(detached ? sys.spawn<caf::detached>(cpu_burner, slice) : sys.spawn(cpu_burner, slice));
       for (auto& srv : servers)
-        if (srv.name == "iocaf" || srv.name == "iocaf-b" || srv.name == "asio")
+        if (srv.name == "iocaf" || srv.name == "iocaf-w" || srv.name == "asio")
           neighbour_cells.push_back({detached ? "detached" : "scheduled", srv.name, measure(srv, 64, 1, seconds)});
       caf::scoped_actor self{sys};
       for (auto& b : burners) {
@@ -268,8 +268,8 @@ int main(int argc, char** argv) {
   if (skip_too)
     raw_skip.stop();
   rt.shutdown();
-  if (rt_b)
-    rt_b->shutdown();
+  if (rt_w)
+    rt_w->shutdown();
   std::sort(cells.begin(), cells.end(), [&](const cell& a, const cell& b) {
     auto rank = [&](const std::string& name) {
       return std::find_if(servers.begin(), servers.end(), [&](const server& s) { return s.name == name; }) -

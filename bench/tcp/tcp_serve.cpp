@@ -1,8 +1,8 @@
 // One TCP echo server alone, for a load client outside Wine (bench/tcp/native.sh
 // drives it with bench/native/tcp_load, a Linux program): then only the server
 // pays Wine's costs. Prints "port N", serves until its stdin ends, exits 0.
-//   tcp_serve --server iocaf|iocaf-b|iocp|asio [--port N]
-// iocaf-b: iocaf with the actors a completion wakes on the broker's thread.
+//   tcp_serve --server iocaf|iocaf-w|iocp|asio [--port N]
+// iocaf-w: iocaf with the actors a completion wakes on CAF's workers.
 #include "actors/core/program.hpp"
 #include "actors/tcp/tcp_listener.hpp"
 #include "demos/echo/tcp_echo.hpp"
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   cfg.log_level = "warn";
   std::string server = "iocaf";
   std::uint16_t port = 0;
-  cfg.option(server, "server", "iocaf, iocaf-b (actors a completion wakes on the broker's thread), iocp or asio");
+  cfg.option(server, "server", "iocaf, iocaf-w (actors a completion wakes on CAF's workers), iocp or asio");
   cfg.option(port, "port", "TCP port on 127.0.0.1, 0 for any free one (asio: 0 only)");
   if (auto rc = cfg.parse(argc, argv))
     return *rc;
@@ -61,9 +61,10 @@ int main(int argc, char** argv) {
     bench::asio_server<64 * 1024> as;
     return serve_peer(cfg, as, [](auto& s) { return s.start(); });
   }
-  if (server != "iocaf" && server != "iocaf-b")
-    return cfg.usage_error("bad value '" + server + "' for --server (expected: iocaf, iocaf-b, iocp or asio)");
-  cfg.broker_runs_actors = server == "iocaf-b";
+  if (server != "iocaf" && server != "iocaf-w")
+    return cfg.usage_error("bad value '" + server + "' for --server (expected: iocaf, iocaf-w, iocp or asio)");
+  if (server == "iocaf-w")
+    cfg.actors_on = "workers";
   return run_program(cfg, [&](caf::actor_system& sys, runtime& rt) {
     tcp_listener_options opts;
     opts.port = port;
