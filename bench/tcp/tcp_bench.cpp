@@ -5,7 +5,9 @@
 //   iocp-s - the same loop with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (--skip-on-success-too)
 //   asio   - a standalone Asio echo server (one io_context thread)
 // for 64 B ping-pong and 16 KiB bulk with 1, 16 and 64 connections; prints a
-// table with messages/s, MB/s, p50/p99 and ratios to iocaf.
+// table with messages/s, MB/s, p50/p99 and ratios to iocaf; then R more
+// rounds of the one-connection 64 B cell (--rounds-at-one), reported as
+// medians: one cell swings by a quarter between runs on a noisy machine.
 //   tcp_bench [--seconds S]   (default 2 per cell)
 #include "actors/core/runtime.hpp"
 
@@ -16,6 +18,7 @@
 #include "echo_load_client.hpp"
 
 #include "asio_echo.hpp"
+#include "percentile.hpp"
 #include "raw_iocp_echo.hpp"
 
 #include <cstdio>
@@ -104,6 +107,9 @@ int main(int argc, char** argv) {
   cfg.option(skip_too, "skip-on-success-too",
              "also run the raw loop with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (iocp-s): what a packet skipped on an "
              "inline success is worth here");
+  int rounds_at_one = 6;
+  cfg.option(rounds_at_one, "rounds-at-one",
+             "more rounds of 64 B x 1 connection after the table, order rotating, reported as medians (0: none)");
   bool workers_too = false;
   cfg.option(workers_too, "workers-too",
              "also run iocaf with the actors a completion wakes on CAF's workers (iocaf-w), not on the broker's thread");
@@ -113,6 +119,8 @@ int main(int argc, char** argv) {
     return cfg.usage_error("--seconds must be 0.2..60");
   if (neighbours < 0 || neighbours > 64 || slice_ms <= 0 || slice_ms > 1000)
     return cfg.usage_error("--cpu-neighbours must be 0..64 and --neighbour-slice-ms 0..1000");
+  if (rounds_at_one < 0 || rounds_at_one > 100)
+    return cfg.usage_error("--rounds-at-one must be 0..100");
   if (computing_ms < 0 || computing_ms > 1000)
     return cfg.usage_error("--computing-handler-ms must be 0..1000");
   if (scheduler != "stealing" && scheduler != "sharing")
@@ -216,6 +224,14 @@ int main(int argc, char** argv) {
       }
       ++rotation;
     }
+  // One connection is where the servers differ least and the machine's noise
+  // most: more rounds of it, each server once per round, the first rotating.
+  std::vector<cell> at_one;
+  for (int r = 0; r < rounds_at_one; ++r)
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      auto& srv = servers[(i + static_cast<std::size_t>(r)) % servers.size()];
+      at_one.push_back({srv.name, 64, 1, measure(srv, 64, 1, seconds)});
+    }
   // 16 connections alone, then beside one connection whose handler computes
   // (both loads at once), in each placement: on the broker's thread such a
   // handler holds up the dequeue for everyone; on the workers it holds one.
@@ -307,6 +323,38 @@ int main(int argc, char** argv) {
     double ratio = ours / raw;
     std::printf("latency check, 1 connection, 64 B: iocaf p50 %.0f us, raw loop %.0f us: %.2fx%s\n", ours, raw,
                 ratio, ratio > 3.0 ? "  FLAG: over 3x the raw loop" : "");
+  }
+  if (!at_one.empty()) {
+    std::printf("\n64 B x 1 connection, %d more rounds (order rotating), medians of the rounds\n", rounds_at_one);
+    std::printf("%-7s %10s %9s %9s %10s %11s\n", "server", "msg/s", "p50 us", "p99 us", "vs asio", "rounds won");
+    auto median_of = [&](const std::string& server, auto field) {
+      std::vector<double> v;
+      for (auto& c : at_one)
+        if (c.server == server)
+          v.push_back(field(c.r));
+      return bench::percentile(v, 0.5);
+    };
+    auto rate = [](const echo::load_result& r) { return r.messages_per_second(); };
+    double asio = median_of("asio", rate);
+    for (auto& srv : servers) {
+      // Rounds in which this server beat Asio's msg/s (Asio measured in the same round).
+      int won = 0;
+      for (int r = 0; r < rounds_at_one; ++r) {
+        double ours = 0, theirs = 0;
+        for (std::size_t i = 0; i < servers.size(); ++i) {
+          auto& c = at_one[static_cast<std::size_t>(r) * servers.size() + i];
+          if (c.server == srv.name)
+            ours = rate(c.r);
+          if (c.server == "asio")
+            theirs = rate(c.r);
+        }
+        won += ours >= theirs ? 1 : 0;
+      }
+      std::printf("%-7s %10.0f %9.0f %9.0f %9.2fx %8d/%d\n", srv.name.c_str(), median_of(srv.name, rate),
+                  median_of(srv.name, [](const echo::load_result& r) { return r.p50_us; }),
+                  median_of(srv.name, [](const echo::load_result& r) { return r.p99_us; }),
+                  asio > 0 ? median_of(srv.name, rate) / asio : 0.0, won, rounds_at_one);
+    }
   }
   if (!neighbour_cells.empty()) {
     std::printf("\n64 B x 1 connection next to %d CPU-heavy actors (%.1f ms per message each), %d CAF workers\n",
