@@ -11,6 +11,8 @@
 //      every actor is DOWN (each with 2 pending reads and an exit wait), versus
 //      raw TerminateProcess + WaitForSingleObject of K processes, and versus
 //      the same with the actor's pipes read to their end (+EOF); p50 of rounds.
+//      The floor: an io actor with nothing pending, exit to DOWN (the
+//      hand-overs every actor row pays and the raw rows do not).
 //   3. an io actor with 64 pending operations (reads; reads and waits), from
 //      the exit message to DOWN, versus the same cancellations by hand.
 //   iocaf_bench_process [--n N] [--pending-rounds R] [--teardown-rounds R] [--relaxed-sleep-us US] [--log-level L] (see --help)
@@ -284,6 +286,27 @@ double actor_teardown(caf::actor_system& sys, runtime& rt, const std::string& ex
   return seconds_since(t0) * 1000;
 }
 
+// The same from the exit message to DOWN for an io actor with nothing
+// pending, after the same idle: the messaging floor under the actor column
+// (a worker woken for the exit, DOWN handed to this thread).
+double actor_floor(caf::actor_system& sys, runtime& rt) {
+  caf::scoped_actor self{sys};
+  auto h = sys.spawn(bench::holder, rt.core(), 0, 0, caf::actor{self});
+  self->monitor(h);
+  self->receive([](bench::held_atom) {}, caf::after(std::chrono::seconds(30)) >> [] {
+    std::fprintf(stderr, "floor: holder not ready\n");
+    std::exit(1);
+  });
+  Sleep(200);
+  auto t0 = clock_type::now();
+  self->send_exit(h, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds(30)) >> [] {
+    std::fprintf(stderr, "floor: no DOWN\n");
+    std::exit(1);
+  });
+  return seconds_since(t0) * 1000;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -346,6 +369,7 @@ int main(int argc, char** argv) {
                 "actor: grace 0, 2 reads + 1 exit wait each, until DOWN)\n");
     std::printf("%-6s %-8s %4s %9s %9s %9s %10s %11s\n", "K", "console", "R", "raw", "+EOF", "actor", "actor/raw",
                 "actor/+EOF");
+    std::vector<double> floor; // interleaved with the 1-child rounds
     for (auto [k, rounds] : {std::pair{1, teardown_rounds}, std::pair{8, std::max(1, teardown_rounds / 3)},
                              std::pair{32, std::max(1, teardown_rounds / 5)}})
       for (auto [console, name] : consoles) {
@@ -358,6 +382,8 @@ int main(int argc, char** argv) {
           else
             ++stuck;
           actor.push_back(actor_teardown(sys, rt, exe, k, console));
+          if (k == 1)
+            floor.push_back(actor_floor(sys, rt));
         }
         double raw50 = bench::percentile(raw, 0.5), actor50 = bench::percentile(actor, 0.5);
         std::printf("%-6d %-8s %4d %9.2f ", k, name, rounds, raw50);
@@ -370,6 +396,9 @@ int main(int argc, char** argv) {
           std::printf("   (+EOF: %d of %d rounds had an output open 30 s after the kill; not counted)", stuck, rounds);
         std::printf("\n");
       }
+    std::printf("floor: exit to DOWN of an io actor with nothing pending, after the same idle: p50 %.2f ms"
+                " (%zu rounds, beside the 1-child rows)\n",
+                bench::percentile(floor, 0.5), floor.size());
   }
   if (runs("pending"))
     bench::print_pending_teardown(sys, rt, pending_rounds);
