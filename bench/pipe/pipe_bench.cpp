@@ -2,7 +2,8 @@
 // server warmed up once before the measured runs.
 //   ping-pong: the client sends a 64-byte frame and waits for its echo
 //   bulk:      the client streams 16 KiB frames; the server acks the last one
-// Servers: iocaf's pipe actors (listener + connection, frames decoded and
+// Each round measures every server once, the first one rotating; the table
+// shows the medians. Servers: iocaf's pipe actors (listener + connection, frames decoded and
 // re-encoded), a raw IOCP loop on one thread, standalone Asio
 // (asio::windows::stream_handle). Under Wine absolute numbers mean little:
 // read the ratios.
@@ -10,6 +11,7 @@
 #include "actors/core/program.hpp"
 #include "actors/core/runtime.hpp"
 #include "io/pipe.hpp"
+#include "percentile.hpp"
 #include "proto/frame.hpp"
 
 #include <asio.hpp>
@@ -160,26 +162,40 @@ caf::behavior iocaf_echo(caf::stateful_actor<echo_state>* self, int bulk_frames)
   };
 }
 
+// One actor system and runtime per placement for the whole run (never
+// destroyed: see the end of main); each run gets a listener of its own.
+runtime& iocaf_runtime(bool broker_runs_actors) {
+  static runtime* placements[2] = {nullptr, nullptr};
+  auto& rt = placements[broker_runs_actors ? 1 : 0];
+  if (rt == nullptr) {
+    auto* cfg = new caf::actor_system_config;
+    configure(*cfg);
+    auto* sys = new caf::actor_system{*cfg};
+    runtime_options ro;
+    ro.broker_runs_actors = broker_runs_actors;
+    rt = new runtime{*sys, ro};
+  }
+  return *rt;
+}
+
 result bench_iocaf(const workload& w, bool broker_runs_actors = true) {
-  caf::actor_system_config cfg;
-  configure(cfg);
-  auto* sys = new caf::actor_system{cfg}; // not destroyed: see the end of main
-  runtime_options ro;
-  ro.broker_runs_actors = broker_runs_actors;
-  auto* rt = new runtime{*sys, ro};
-  auto name = "iocaf-bench-" + std::to_string(GetCurrentProcessId()) + "-iocaf";
-  auto handler = sys->spawn(iocaf_echo, w.bulk_frames);
+  static int runs = 0;
+  auto& rt = iocaf_runtime(broker_runs_actors);
+  auto& sys = rt.system();
+  auto name = "iocaf-bench-" + std::to_string(GetCurrentProcessId()) + "-iocaf-" + std::to_string(++runs);
+  auto handler = sys.spawn(iocaf_echo, w.bulk_frames);
   pipe_listener_options o;
   o.name = name;
   o.connection.max_frame = bulk_size;
   o.connection.max_queued_bytes = 16 * 1024 * 1024;
-  auto srv = spawn_pipe_listener(*sys, rt->core(), o, handler);
+  auto srv = spawn_pipe_listener(sys, rt.core(), o, handler);
   if (!srv) {
     std::fprintf(stderr, "iocaf: %s\n", describe(srv.error()).c_str());
     return {};
   }
   auto r = run_client(name, w);
-  rt->shutdown();
+  caf::anon_send_exit(srv->actor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
   return r;
 }
 
@@ -300,25 +316,27 @@ result bench_asio(const workload& w) {
   return r;
 }
 
-void row(const char* name, const result& r, const result& base) {
-  if (!r.ok) {
-    std::printf("%-22s %12s %12s\n", name, "failed", "failed");
-    return;
-  }
-  std::printf("%-22s %12.0f %12.1f   %6.2f x  %6.2f x\n", name, r.pings_per_s, r.mib_per_s,
-              base.ok ? r.pings_per_s / base.pings_per_s : 0.0, base.ok ? r.mib_per_s / base.mib_per_s : 0.0);
+double median(const std::vector<result>& runs, double result::*field) {
+  std::vector<double> v;
+  for (auto& r : runs)
+    v.push_back(r.*field);
+  return bench::percentile(v, 0.5);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   workload w;
+  int rounds = 3;
   program_config cfg{"iocaf_pipe_bench",
                      "Named pipes: iocaf's pipe actors, a raw IOCP loop and standalone Asio, ping-pong and bulk,\n"
-                     "in one run; prints each server's rate and its ratio to the raw loop's.",
+                     "in one run; prints each server's median rate over the rounds and its ratios to the raw loop's\n"
+                     "and Asio's.",
                      false};
   cfg.log_level = "warn";
-  cfg.option(w.pings, "pings", "64-byte ping-pongs per server").option(w.bulk_frames, "bulk-frames", "16 KiB frames per server");
+  cfg.option(w.pings, "pings", "64-byte ping-pongs per server and round")
+    .option(w.bulk_frames, "bulk-frames", "16 KiB frames per server and round")
+    .option(rounds, "rounds", "rounds, each server once per round, the first one rotating; medians reported");
   bool workers_too = false;
   cfg.option(workers_too, "workers-too",
              "also run iocaf with the actors a completion wakes on CAF's workers, not on the broker's thread");
@@ -326,34 +344,59 @@ int main(int argc, char** argv) {
     return *rc;
   if (w.pings <= 0 || w.bulk_frames <= 0)
     return cfg.usage_error("--pings and --bulk-frames must be at least 1");
-  std::printf("named pipes: %d ping-pongs of %zu B, %d frames of %zu KiB (one client thread)\n", w.pings, ping_size,
-              w.bulk_frames, bulk_size / 1024);
+  if (rounds < 1 || rounds > 100)
+    return cfg.usage_error("--rounds must be 1..100");
+  std::printf("named pipes: %d ping-pongs of %zu B, %d frames of %zu KiB (one client thread), %d rounds\n", w.pings,
+              ping_size, w.bulk_frames, bulk_size / 1024, rounds);
+  struct server {
+    const char* name;
+    std::function<result(const workload&)> run;
+    std::vector<result> runs;
+  };
+  std::vector<server> servers = {
+    {"raw IOCP loop", [](const workload& x) { return bench_raw(x); }, {}},
+    {"standalone Asio", [](const workload& x) { return bench_asio(x); }, {}},
+    {"iocaf pipe actors", [](const workload& x) { return bench_iocaf(x, true); }, {}},
+  };
+  if (workers_too)
+    servers.push_back({"iocaf, on workers", [](const workload& x) { return bench_iocaf(x, false); }, {}});
   // A warm-up of each server first, not reported: under Wine the first
-  // server measured in a process is slower (bench/tcp found it), and the raw
-  // loop used to be that one.
+  // server measured in a process is slower (bench/tcp found it). Then each
+  // round measures every server once, a different one first each round: the
+  // machine's noise swings one run by a tenth or more.
   workload warm = w;
   warm.pings = std::max(1, w.pings / 10);
   warm.bulk_frames = std::max(1, w.bulk_frames / 10);
-  bench_raw(warm);
-  bench_asio(warm);
-  bench_iocaf(warm);
-  if (workers_too)
-    bench_iocaf(warm, false);
-  auto ioc = bench_iocaf(w);
-  result ioc_w;
-  ioc_w.ok = true;
-  if (workers_too)
-    ioc_w = bench_iocaf(w, false);
-  auto asio_r = bench_asio(w);
-  auto raw = bench_raw(w);
-  std::printf("%-22s %12s %12s   %-8s  %-8s\n", "server", "pings/s", "MiB/s", "ping/raw", "bulk/raw");
-  row("raw IOCP loop", raw, raw);
-  row("standalone Asio", asio_r, raw);
-  row("iocaf pipe actors", ioc, raw);
-  if (workers_too)
-    row("iocaf, on workers", ioc_w, raw);
+  bool ok = true;
+  for (auto& srv : servers)
+    ok = srv.run(warm).ok && ok;
+  for (int r = 0; r < rounds; ++r)
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      auto& srv = servers[(i + static_cast<std::size_t>(r)) % servers.size()];
+      srv.runs.push_back(srv.run(w));
+      if (!srv.runs.back().ok) {
+        std::printf("%s: failed in round %d\n", srv.name, r + 1);
+        ok = false;
+      }
+    }
+  if (ok) {
+    double raw_pings = median(servers[0].runs, &result::pings_per_s);
+    double raw_bulk = median(servers[0].runs, &result::mib_per_s);
+    double asio_pings = median(servers[1].runs, &result::pings_per_s);
+    std::printf("%-22s %12s %12s   %-8s  %-8s  %-9s  %s\n", "server", "pings/s", "MiB/s", "ping/raw", "bulk/raw",
+                "ping/Asio", "rounds: pings >= Asio's");
+    for (auto& srv : servers) {
+      double pings = median(srv.runs, &result::pings_per_s);
+      int won = 0;
+      for (std::size_t r = 0; r < srv.runs.size(); ++r)
+        won += srv.runs[r].pings_per_s >= servers[1].runs[r].pings_per_s ? 1 : 0;
+      std::printf("%-22s %12.0f %12.1f   %6.2f x  %6.2f x  %7.2f x  %d/%d\n", srv.name, pings,
+                  median(srv.runs, &result::mib_per_s), pings / raw_pings,
+                  median(srv.runs, &result::mib_per_s) / raw_bulk, pings / asio_pings, won, rounds);
+    }
+  }
   std::fflush(stdout);
-  // bench_iocaf's actor system is never destroyed (its threads still run):
-  // end without static destruction, which could run under their feet.
-  std::_Exit(raw.ok && asio_r.ok && ioc.ok && ioc_w.ok ? 0 : 1);
+  // The actor systems are never destroyed (their threads still run): end
+  // without static destruction, which could run under their feet.
+  std::_Exit(ok ? 0 : 1);
 }
