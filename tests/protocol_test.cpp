@@ -368,3 +368,62 @@ TEST_F(abrupt, draining_actor_refuses_requests) {
 }
 
 } // namespace
+
+namespace {
+
+class moved_starts : public test::runtime_test {};
+
+// owned_operations::move_to_broker: a process actor's output reads are issued
+// from the thread that dequeues their completions, because under Wine the
+// issuing thread runs part of each completion (a worker left them: that
+// worker was woken for each). On the broker placement a call off the
+// broker's thread posts a packet whose completion runs the owner there; on
+// the workers placement (and on the broker's thread) nothing is posted.
+TEST_F(moved_starts, move_to_broker_runs_the_owner_next_on_the_broker_thread_and_on_workers_posts_nothing) {
+  using moved_atom = caf::atom_constant<caf::atom("moved")>;
+  using arrived_atom = caf::atom_constant<caf::atom("arrived")>;
+  for (bool on_broker : {true, false}) {
+    SCOPED_TRACE(on_broker ? "broker placement" : "workers placement");
+    rt.reset();
+    runtime_options ro;
+    ro.broker_runs_actors = on_broker;
+    runtime_test::start(ro, placement::as_given);
+    auto core = rt->core();
+    caf::scoped_actor self{*sys};
+    auto h = sys->spawn([core, dest = caf::actor{self}](caf::stateful_actor<holder_state>* s) -> caf::behavior {
+      install_cancel_protocol(s, core);
+      auto op = s->state.ops.make(io::op_kind::user);
+      bool started_on_broker = std::this_thread::get_id() == core->broker_thread.load();
+      bool moved = s->state.ops.move_to_broker(op);
+      s->send(dest, moved_atom::value, started_on_broker, moved, core->table.size());
+      return {[=](const io_completed& msg) {
+        auto c = s->state.ops.complete(msg);
+        bool now_on_broker = std::this_thread::get_id() == core->broker_thread.load();
+        s->send(dest, arrived_atom::value, c && c->op == op, c ? c->error : 0xFFFFFFFFu, now_on_broker);
+      }};
+    });
+    self->monitor(h);
+    bool moved = false;
+    self->receive(
+      [&](moved_atom, bool started_on_broker, bool m, std::size_t inflight) {
+        moved = m;
+        EXPECT_FALSE(started_on_broker) << "a spawned actor's first turn ran on the broker's thread";
+        EXPECT_EQ(m, on_broker);
+        EXPECT_EQ(inflight, on_broker ? 1u : 0u) << "posted packets in flight right after the call";
+      },
+      caf::after(test::timeout) >> [] { ADD_FAILURE() << "the actor did not start"; });
+    if (moved)
+      self->receive(
+        [&](arrived_atom, bool ours, std::uint32_t error, bool now_on_broker) {
+          EXPECT_TRUE(ours);
+          EXPECT_EQ(error, 0u);
+          EXPECT_TRUE(now_on_broker) << "the owner's turn after the move ran off the broker's thread";
+        },
+        caf::after(test::timeout) >> [] { ADD_FAILURE() << "the move's packet never arrived"; });
+    self->send_exit(h, caf::exit_reason::user_shutdown);
+    self->receive([](caf::down_msg&) {}, caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+    EXPECT_EQ(rt->stats().unexpected, 0u);
+  }
+}
+
+} // namespace

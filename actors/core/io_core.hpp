@@ -39,6 +39,9 @@ struct io_core {
   // The broker's thread while it runs: what must never wait for the broker
   // (runtime::stats, shutdown) checks it is not on that thread.
   std::atomic<std::thread::id> broker_thread{};
+  // runtime_options::broker_runs_actors: a completion runs its owner on the
+  // broker's thread.
+  std::atomic<bool> actors_on_broker{false};
 
   broker_stats stats() const;
 

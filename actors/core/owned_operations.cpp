@@ -76,6 +76,14 @@ io::result<io::wait_ptr> owned_operations::watch(HANDLE object) {
   return w;
 }
 
+bool owned_operations::move_to_broker(const io::operation_ptr& op) {
+  if (!core_->actors_on_broker.load() || core_->broker_thread.load() == std::this_thread::get_id())
+    return false;
+  auto& port = core_->port;
+  // A failed post arrives as op's completion with its code, like any start.
+  return launch(op, nullptr, [&port](io::operation& o) { return port.post(io::key_io, 0, o.overlapped()).code(); });
+}
+
 std::optional<owned_operations::completion> owned_operations::complete(const io_completed& msg) {
   if (auto i = pending_.find(msg.op_id); i != pending_.end()) {
     if (msg.generation != i->second->generation()) {

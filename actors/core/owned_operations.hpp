@@ -84,6 +84,17 @@ public:
     return true;
   }
 
+  // Under Wine the thread that issued an overlapped call runs part of its
+  // completion (the wineserver hands the result to that thread), so a call
+  // left pending by a sleeping CAF worker wakes that worker when it ends. On
+  // the broker placement a completion's owner runs on the broker's thread,
+  // which is awake in the port anyway: calls that may stay pending long (a
+  // child's output reads) are better issued there. Off that thread, posts a
+  // packet for `op` (op_kind::user, no handle) and returns true: its
+  // completion runs the owner there, to issue them then. False: issue them
+  // now (this is the broker's thread, or the workers placement).
+  bool move_to_broker(const io::operation_ptr& op);
+
   // Waits for a kernel object to be signalled (e.g. a process handle, which
   // must stay open until the wait is released). Refused while closing
   // (ERROR_OPERATION_ABORTED), as a start is.

@@ -26,6 +26,7 @@ std::shared_ptr<io_core> make_core() {
 
 runtime::runtime(caf::actor_system& sys, runtime_options opts)
   : sys_(sys), opts_(opts), core_(make_core()) {
+  core_->actors_on_broker.store(opts_.broker_runs_actors);
   broker_ = sys_.spawn<caf::detached>(io_broker, core_, opts_);
 }
 

@@ -135,8 +135,12 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
       continue;
     s->op = st.ops.make(io::op_kind::read, st.opts.read_size);
     s->open = true;
-    start_read(self, *s);
   }
+  // A quiet child's reads stay pending for its whole life: issued from the
+  // thread that dequeues their completions, they wake no other.
+  st.move_op = st.ops.make(io::op_kind::user);
+  if (!st.ops.move_to_broker(st.move_op))
+    start_reads(self);
   return {
     [self](const io_completed& msg) {
       auto& st = self->state;
@@ -151,6 +155,8 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
         on_read(self, st.out, *c);
       } else if (c->op == st.err.op) {
         on_read(self, st.err, *c);
+      } else if (c->op == st.move_op) {
+        start_reads(self); // on the broker's thread now (a failed post: here, all the same)
       }
     },
     [self](process_input& in) -> caf::result<std::uint64_t> {

@@ -59,6 +59,7 @@ struct process_state {
   stream_reader err{std_stream::err};
   std::deque<pending_write> writes;
   io::operation_ptr write_op;
+  io::operation_ptr move_op; // owned_operations::move_to_broker: the first reads start after it
   bool writing = false;
   bool close_stdin_wanted = false;
   child_phase phase = child_phase::running;
@@ -87,6 +88,7 @@ inline void send_handler(process_self self, caf::message msg) {
 void deliver_output(process_self self, stream_reader& s, const char* data, std::size_t n);
 void flush_partial(process_self self, stream_reader& s);
 void start_read(process_self self, stream_reader& s);
+void start_reads(process_self self); // each stream still open
 void on_read(process_self self, stream_reader& s, const owned_operations::completion& c);
 void fail_write(pending_write& w, caf::error err);
 void pump_writes(process_self self);

@@ -49,6 +49,12 @@ void start_read(process_self self, stream_reader& s) {
   self->state.ops.launch(s.op, s.handle, [size](io::operation& o) { return io::start_read(o, o.target(), size); });
 }
 
+void start_reads(process_self self) {
+  for (auto* s : {&self->state.out, &self->state.err})
+    if (s->open) // a start refused now (closing) arrives aborted: end of stream
+      start_read(self, *s);
+}
+
 void on_read(process_self self, stream_reader& s, const owned_operations::completion& c) {
   if (c.error == 0 && c.bytes > 0) {
     deliver_output(self, s, c.op->buffer().data(), c.bytes);
