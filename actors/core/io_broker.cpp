@@ -31,9 +31,10 @@ using clock = std::chrono::steady_clock;
 // whichever unit woke it (its mailbox guarantees that), so an actor a
 // worker's message wakes runs on a worker. Jobs queued with exec_after_turn
 // (a connection's next read) run once no woken actor waits, before the port
-// is looked at again. An actor whose turns here take longer than the turn
-// limit (a handler that computes) holds up the dequeue and every connection
-// meanwhile: after a few such turns in a row it is sent to the scheduler
+// is looked at again; jobs queued with exec_after_look wait for one more look
+// at the port first (a pipe's next read after its write's packet). An actor
+// whose turns here take longer than the turn limit (a handler that computes)
+// holds up the dequeue and every connection meanwhile: after a few such turns in a row it is sent to the scheduler
 // whenever it is woken. io actors are never sent away: their turns are the
 // I/O calls.
 class broker_unit : public caf::execution_unit, public runs_after_turn {
@@ -52,8 +53,15 @@ public:
   }
 
   void exec_after_turn(caf::resumable* job) override { after_.push_back(job); }
+  void exec_after_look(caf::resumable* job) override { after_look_.push_back(job); }
 
-  bool idle() const { return next_ == nullptr && after_.empty(); }
+  bool idle() const { return next_ == nullptr && after_.empty() && after_look_.empty() && looked_.empty(); }
+
+  // The port was looked at: what waited for that may run in this turn.
+  void port_looked() {
+    looked_.insert(looked_.end(), after_look_.begin(), after_look_.end());
+    after_look_.clear();
+  }
 
   // Runs the waiting actor and those it wakes, each for one throughput
   // slice, up to max_turn of them; then the port is looked at again.
@@ -61,8 +69,11 @@ public:
     for (std::size_t n = 0; n < max_turn && !idle(); ++n) {
       caf::resumable* job = std::exchange(next_, nullptr);
       if (job == nullptr) { // the woken actors are done: what waited for them
-        job = after_.back();
-        after_.pop_back();
+        auto& from = !after_.empty() ? after_ : looked_;
+        if (from.empty())
+          break; // only what waits for the next look at the port is left
+        job = from.back();
+        from.pop_back();
       }
       auto started = clock::now();
       auto result = job->resume(this, throughput_);
@@ -86,9 +97,11 @@ public:
   void hand_over() {
     if (auto* job = std::exchange(next_, nullptr))
       system().scheduler().enqueue(job);
-    for (auto* job : after_)
-      system().scheduler().enqueue(job);
-    after_.clear();
+    for (auto* jobs : {&after_, &after_look_, &looked_}) {
+      for (auto* job : *jobs)
+        system().scheduler().enqueue(job);
+      jobs->clear();
+    }
   }
 
 private:
@@ -135,7 +148,9 @@ private:
   std::size_t throughput_;
   std::chrono::microseconds turn_limit_;
   caf::resumable* next_ = nullptr;
-  std::vector<caf::resumable*> after_; // run once nothing else waits
+  std::vector<caf::resumable*> after_;      // run once nothing else waits
+  std::vector<caf::resumable*> after_look_; // moved to looked_ when the port was looked at
+  std::vector<caf::resumable*> looked_;     // run once nothing else waits
   std::unordered_map<caf::actor_id, int> long_turns_; // actors whose last turns here ran long: how many
   std::unordered_set<caf::actor_id> sent_away_;      // actors that ran long long_turns_in_a_row times
 };
@@ -169,6 +184,8 @@ public:
         break;
       }
       dequeue_size_.got(*n);
+      if (unit_)
+        unit_->port_looked();
       std::size_t wakes = 0;
       for (std::size_t i = 0; i < *n; ++i)
         wakes += dispatch(entries[i]) ? 1 : 0;

@@ -20,6 +20,9 @@ namespace iocaf {
 class runs_after_turn {
 public:
   virtual void exec_after_turn(caf::resumable* job) = 0; // takes one reference
+  // Later still: once the broker has looked at the port again, so a packet
+  // already queued (a pipe write's) is handled first (takes one reference).
+  virtual void exec_after_look(caf::resumable* job) = 0;
 
 protected:
   ~runs_after_turn() = default;

@@ -92,7 +92,7 @@ caf::message_handler common(self_ptr self) {
     [self](close_atom) { begin_close(self, false); },
     [self](const stream_timer& t) { on_timer(self, t); },
     [self](stats_atom) { return stats_of(self); },
-    [self](read_again_atom) { post_read(self); },
+    [self](read_again_atom) { on_read_again(self); },
   };
 }
 

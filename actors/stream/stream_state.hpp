@@ -64,6 +64,7 @@ struct stream_state {
   bool sent_fin = false;
   bool eof_before_close = false;
   bool notify_drained = false;
+  bool read_waited_for_look = false; // on_read_again deferred the read once already
 
   std::deque<std::string> queue; // front() is partly written by `front_offset`
   std::size_t front_offset = 0;
@@ -111,6 +112,9 @@ void begin_close(self_ptr self, bool abortive);
 // connection read_again_atom after the handler's turn; false elsewhere.
 using read_again_atom = caf::atom_constant<caf::atom("readagain")>;
 bool defer_read_past_handler(self_ptr self);
+// The connection's read_again_atom: posts the read, or on the broker's
+// thread with a write pending first waits for one more look at the port.
+void on_read_again(self_ptr self);
 
 // delivery.cpp: what the handler hears, as bytes (stream_*) or frames (frame_*)
 void tell_opened(self_ptr self, std::string local, std::string remote);
