@@ -3,6 +3,7 @@
 // reason; killed without the protocol, its operations become orphans that
 // the broker releases when their packets arrive.
 #include "actors/core/io_actor.hpp"
+#include "actors/core/io_broker.hpp"
 #include "io/socket.hpp"
 #include "support.hpp"
 
@@ -424,6 +425,82 @@ TEST_F(moved_starts, move_to_broker_runs_the_owner_next_on_the_broker_thread_and
     self->receive([](caf::down_msg&) {}, caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
     EXPECT_EQ(rt->stats().unexpected, 0u);
   }
+}
+
+} // namespace
+
+namespace {
+
+// Sends one word to a test when run; one reference, taken by the unit.
+class word_job final : public caf::resumable, public caf::ref_counted {
+public:
+  word_job(caf::actor dest, std::string word) : dest_(std::move(dest)), word_(std::move(word)) {}
+  subtype_t subtype() const override { return function_object; }
+  resume_result resume(caf::execution_unit*, size_t) override {
+    caf::anon_send(dest_, word_);
+    return done;
+  }
+  void intrusive_ptr_add_ref_impl() override { ref(); }
+  void intrusive_ptr_release_impl() override { deref(); }
+
+private:
+  caf::actor dest_;
+  std::string word_;
+};
+
+class broker_unit_order : public test::runtime_test {};
+
+// runs_after_turn on the broker's thread: a job queued with exec_after_turn
+// runs once the turn's actors are done, before the port is looked at; one
+// queued with exec_after_look (a pipe's next read) only after the broker
+// looked at the port again, so a packet already queued then (a pipe write's)
+// reaches its owner first.
+TEST_F(broker_unit_order, a_job_after_look_runs_after_a_packet_already_queued_and_one_after_turn_before_it) {
+  rt.reset();
+  runtime_options ro;
+  ro.broker_runs_actors = true;
+  runtime_test::start(ro, placement::as_given);
+  auto core = rt->core();
+  caf::scoped_actor self{*sys};
+  auto h = sys->spawn([core, dest = caf::actor{self}](caf::stateful_actor<holder_state>* s) -> caf::behavior {
+    install_cancel_protocol(s, core);
+    auto move = s->state.ops.make(io::op_kind::user);
+    auto queued = s->state.ops.make(io::op_kind::user);
+    if (!s->state.ops.move_to_broker(move))
+      s->send(dest, std::string{"not moved to the broker's thread"});
+    return {[=](const io_completed& msg) {
+      auto c = s->state.ops.complete(msg);
+      if (!c) {
+        s->send(dest, std::string{"a completion that is not ours"});
+      } else if (c->op == move) {
+        auto* here = dynamic_cast<runs_after_turn*>(s->context());
+        if (here == nullptr) {
+          s->send(dest, std::string{"not on the broker's unit"});
+          return;
+        }
+        auto& port = core->port;
+        if (s->state.ops.start(queued, nullptr, [&port](io::operation& o) {
+              return port.post(io::key_io, 0, o.overlapped()).code();
+            }) != 0) {
+          s->send(dest, std::string{"post failed"});
+          return;
+        }
+        here->exec_after_look(new word_job(dest, "after look"));
+        here->exec_after_turn(new word_job(dest, "after turn"));
+      } else if (c->op == queued) {
+        s->send(dest, std::string{"packet"});
+      }
+    }};
+  });
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i)
+    self->receive([&](const std::string& word) { order.push_back(word); },
+                  caf::after(test::timeout) >> [&] { order.push_back("(nothing within the timeout)"); });
+  EXPECT_EQ(order, (std::vector<std::string>{"after turn", "packet", "after look"}));
+  self->monitor(h);
+  self->send_exit(h, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {}, caf::after(test::timeout) >> [] { ADD_FAILURE() << "no DOWN"; });
+  EXPECT_EQ(rt->stats().unexpected, 0u);
 }
 
 } // namespace

@@ -34,9 +34,9 @@ using clock = std::chrono::steady_clock;
 // is looked at again; jobs queued with exec_after_look wait for one more look
 // at the port first (a pipe's next read after its write's packet). An actor
 // whose turns here take longer than the turn limit (a handler that computes)
-// holds up the dequeue and every connection meanwhile: after a few such turns in a row it is sent to the scheduler
-// whenever it is woken. io actors are never sent away: their turns are the
-// I/O calls.
+// holds up the dequeue and every connection meanwhile: after a few such
+// turns in a row it is sent to the scheduler whenever it is woken. io actors
+// are never sent away: their turns are the I/O calls.
 class broker_unit : public caf::execution_unit, public runs_after_turn {
 public:
   broker_unit(caf::actor_system& sys, const io_core& core, std::chrono::microseconds turn_limit)

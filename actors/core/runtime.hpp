@@ -34,8 +34,8 @@ struct runtime_options {
   // one-connection latency wherever hand-overs between threads are slow,
   // keeps I/O going when CPU-heavy actors occupy CAF's workers (4-75x the
   // round trips of false), and still led Asio at 16 and 64 connections;
-  // false spreads busy connections over the workers, and a handler that computes never
-  // holds up the dequeue (with true it does so three times:
+  // false spreads busy connections over the workers, and a handler that
+  // computes never holds up the dequeue (with true it does so three times:
   // broker_turn_limit). A handler that burns CPU or blocks holds up
   // whatever thread runs it: spawn it detached (docs/handlers.md).
   bool broker_runs_actors = true;
