@@ -81,6 +81,15 @@ void begin_stop(process_self self, caf::error reason) {
     caf::delayed_anon_send(caf::actor{self}, st.opts.grace, grace_atom::value);
 }
 
+// The reads go in flight, then the handler hears that the child runs: a
+// process_started means its outputs are being read.
+void begin_reading(process_self self) {
+  auto& st = self->state;
+  start_reads(self);
+  if (st.phase != child_phase::reported) // never after process_exited
+    send_handler(self, caf::make_message(process_started{pid_of(self), st.opts.spawn.program}));
+}
+
 void on_exit_wait(process_self self, const owned_operations::completion& c) {
   auto& st = self->state;
   if (c.wait_released())
@@ -129,7 +138,6 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
     self->quit(make_error(w.err()));
     return {};
   }
-  send_handler(self, caf::make_message(process_started{pid_of(self), st.opts.spawn.program}));
   for (auto* s : {&st.out, &st.err}) {
     if (s->handle == nullptr)
       continue;
@@ -140,7 +148,7 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
   // thread that dequeues their completions, they wake no other.
   st.move_op = st.ops.make(io::op_kind::user);
   if (!st.ops.move_to_broker(st.move_op))
-    start_reads(self);
+    begin_reading(self);
   return {
     [self](const io_completed& msg) {
       auto& st = self->state;
@@ -156,7 +164,7 @@ caf::behavior process_actor(process_self self, std::shared_ptr<io_core> core, pr
       } else if (c->op == st.err.op) {
         on_read(self, st.err, *c);
       } else if (c->op == st.move_op) {
-        start_reads(self); // on the broker's thread now (a failed post: here, all the same)
+        begin_reading(self); // on the broker's thread now (a failed post: here, all the same)
       }
     },
     [self](process_input& in) -> caf::result<std::uint64_t> {

@@ -3,7 +3,8 @@
 //
 //   auto p = spawn_process(sys, rt.core(), opts);   // caf::expected<caf::actor>
 //
-// To the handler it sends process_started, then process_output (stdout and
+// To the handler it sends process_started (once its reads of the child's
+// outputs are in flight), then process_output (stdout and
 // stderr, chunks or lines) and last process_exited, after both outputs hit
 // end-of-file (or output_bound after the exit, if a grandchild holds them).
 // It accepts process_input (as a request: the answer is the byte count once
