@@ -123,6 +123,7 @@ public:
   static constexpr std::size_t per_handle_cancel_from = 4;
   // Operations and waits whose last packet has not been seen.
   std::size_t pending() const { return pending_.size() + waits_.size(); }
+  bool in_flight(const io::operation_ptr& op) const { return pending_.count(op->id()) > 0; }
 
   bool closing() const { return closing_; }
   void set_closing() { closing_ = true; }

@@ -110,8 +110,9 @@ void on_exit_wait(process_self self, const owned_operations::completion& c) {
   st.exit_code = code ? *code : 0;
   if (st.child.stdin_w && !st.writing)
     st.child.stdin_w.reset(); // nobody reads it any more
+  bool outputs_ending = end_drained_outputs(self);
   maybe_report(self, false);
-  if (st.phase != child_phase::reported)
+  if (st.phase != child_phase::reported && !outputs_ending)
     caf::delayed_anon_send(caf::actor{self}, st.opts.output_bound, output_bound_atom::value);
 }
 

@@ -6,7 +6,8 @@
 // To the handler it sends process_started (once its reads of the child's
 // outputs are in flight), then process_output (stdout and
 // stderr, chunks or lines) and last process_exited, after both outputs hit
-// end-of-file (or output_bound after the exit, if a grandchild holds them).
+// end-of-file (or output_bound after the exit, if a grandchild holds them;
+// a child it terminated: once the child exited and its pipes are empty).
 // It accepts process_input (as a request: the answer is the byte count once
 // written) and close_stdin_atom. An exit message (link, supervisor, runtime
 // shutdown) or stop_atom stops it gently: stdin is closed, the child gets
@@ -56,7 +57,7 @@ struct process_exited {
   std::uint32_t exit_code = 0;  // meaningless if exit_error is set
   std::string exit_error;       // the exit code could not be read: the Win32 call, code and text
   bool terminated = false;      // we ended it with TerminateProcess
-  bool output_complete = true;  // both outputs reached end-of-file before this message
+  bool output_complete = true;  // both outputs read to their end-of-file (terminated: until empty after the exit)
   std::uint64_t stdout_bytes = 0;
   std::uint64_t stderr_bytes = 0;
 };

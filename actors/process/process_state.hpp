@@ -90,6 +90,9 @@ void flush_partial(process_self self, stream_reader& s);
 void start_read(process_self self, stream_reader& s);
 void start_reads(process_self self); // each stream still open
 void on_read(process_self self, stream_reader& s, const owned_operations::completion& c);
+// A child we terminated has exited: cancels the reads of its empty outputs.
+// True when every output still open is ending so (no EOF to wait for).
+bool end_drained_outputs(process_self self);
 void fail_write(pending_write& w, caf::error err);
 void pump_writes(process_self self);
 void on_write(process_self self, const owned_operations::completion& c);

@@ -55,10 +55,52 @@ void start_reads(process_self self) {
       start_read(self, *s);
 }
 
+// A killed child's outputs may end well after its exit is signalled: under
+// Wine up to ~2 ms later, and a hidden child's headless conhost (or a
+// grandchild) holds them longer. A child we terminated writes nothing after
+// its exit, so once it has exited an empty pipe is its end (a grandchild
+// still holding it dies with the job, its output unread).
+static bool killed_and_drained(process_self self, const stream_reader& s) {
+  auto& st = self->state;
+  if (!st.terminated || !has_exited(st))
+    return false;
+  DWORD available = 0;
+  if (PeekNamedPipe(s.handle, nullptr, 0, nullptr, &available, nullptr))
+    return available == 0;
+  auto err = io::last_error("PeekNamedPipe(child output)");
+  if (err.code() != ERROR_BROKEN_PIPE) // at its end already: the read says so
+    st.log->warn("pid {}: {}", pid_of(self), err.to_string());
+  return false;
+}
+
+bool end_drained_outputs(process_self self) {
+  auto& st = self->state;
+  bool all_ending = true;
+  for (auto* s : {&st.out, &st.err}) {
+    if (!s->open)
+      continue;
+    if (!st.ops.in_flight(s->op) || !killed_and_drained(self, *s)) {
+      all_ending = false;
+      continue;
+    }
+    // Its packet comes, aborted (or with the last bytes, if it just took
+    // them): on_read ends the output then.
+    if (auto code = s->op->cancel()) {
+      st.log->warn("pid {}: {}", pid_of(self), io::error{"CancelIoEx(child output)", code}.to_string());
+      all_ending = false;
+    }
+  }
+  return all_ending;
+}
+
 void on_read(process_self self, stream_reader& s, const owned_operations::completion& c) {
   if (c.error == 0 && c.bytes > 0) {
     deliver_output(self, s, c.op->buffer().data(), c.bytes);
-    if (!self->state.ops.closing())
+    if (self->state.ops.closing())
+      return;
+    if (killed_and_drained(self, s))
+      end_of_stream(self, s);
+    else
       start_read(self, s);
     return;
   }

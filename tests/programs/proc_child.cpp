@@ -156,6 +156,8 @@ int main() {
     write_all(out, std::to_string(pi.dwProcessId));
     CloseHandle(pi.hThread);
     CloseHandle(pi.hProcess);
+    if (arg(2) == "stay") // until terminated, the grandchild still holding the outputs
+      Sleep(600000);
     return 0;
   }
   if (mode == "handle") {
