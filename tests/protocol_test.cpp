@@ -385,10 +385,7 @@ TEST_F(moved_starts, move_to_broker_runs_the_owner_next_on_the_broker_thread_and
   using arrived_atom = caf::atom_constant<caf::atom("arrived")>;
   for (bool on_broker : {true, false}) {
     SCOPED_TRACE(on_broker ? "broker placement" : "workers placement");
-    rt.reset();
-    runtime_options ro;
-    ro.broker_runs_actors = on_broker;
-    runtime_test::start(ro, placement::as_given);
+    restart_on(on_broker);
     auto core = rt->core();
     caf::scoped_actor self{*sys};
     auto h = sys->spawn([core, dest = caf::actor{self}](caf::stateful_actor<holder_state>* s) -> caf::behavior {
@@ -456,10 +453,7 @@ class broker_unit_order : public test::runtime_test {};
 // looked at the port again, so a packet already queued then (a pipe write's)
 // reaches its owner first.
 TEST_F(broker_unit_order, a_job_after_look_runs_after_a_packet_already_queued_and_one_after_turn_before_it) {
-  rt.reset();
-  runtime_options ro;
-  ro.broker_runs_actors = true;
-  runtime_test::start(ro, placement::as_given);
+  restart_on(true);
   auto core = rt->core();
   caf::scoped_actor self{*sys};
   auto h = sys->spawn([core, dest = caf::actor{self}](caf::stateful_actor<holder_state>* s) -> caf::behavior {

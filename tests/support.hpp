@@ -110,6 +110,15 @@ protected:
     rt = std::make_unique<runtime>(*sys, opts);
   }
 
+  // A test about one placement: replaces the fixture's runtime (without the
+  // teardown's checks) by one with the actors on the broker's thread or on
+  // CAF's workers, whatever the ctest entry says.
+  void restart_on(bool actors_on_broker, runtime_options opts = {}) {
+    rt.reset();
+    opts.broker_runs_actors = actors_on_broker;
+    start(opts, placement::as_given);
+  }
+
   io_core& core() { return *rt->core(); }
 
   caf::actor_system* sys = nullptr;

@@ -387,10 +387,7 @@ TEST_F(tcp, listener_keeps_serving_when_accept_fails_while_the_socket_still_list
 // actors, in real programs). With the actors on the workers this echo waits
 // until a worker is free (seen: the recv timed out after 10 s).
 TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_worker_is_busy) {
-  rt.reset();
-  runtime_options ro;
-  ro.broker_runs_actors = true;
-  runtime_test::start(ro, placement::as_given);
+  restart_on(true);
   tcp_listener_options opts;
   opts.accepts_posted = 1;
   opts.connection.release_read_buffer_after = std::chrono::milliseconds(0); // no timer message
@@ -415,10 +412,7 @@ TEST_F(tcp, broker_running_actors_keeps_a_connection_echoing_while_every_caf_wor
 // shutdown(), which must wait for the broker to stop, is refused. Every CAF
 // worker is held, so the handler can only run on the broker's thread.
 TEST_F(tcp, runtime_stats_on_the_broker_thread_answers_at_once_and_shutdown_there_is_refused) {
-  rt.reset();
-  runtime_options ro;
-  ro.broker_runs_actors = true;
-  runtime_test::start(ro, placement::as_given);
+  restart_on(true);
   caf::scoped_actor self{*sys};
   auto* r = rt.get();
   // "returned" or what went wrong, and how long the call took.
@@ -493,11 +487,9 @@ TEST_F(tcp, runtime_stats_on_the_broker_thread_answers_at_once_and_shutdown_ther
 // connection and its handler can only run on the broker's thread; from then
 // on each wakes the other there.
 TEST_F(tcp, broker_placement_sends_a_handler_whose_turns_ran_long_three_times_in_a_row_to_the_workers) {
-  rt.reset();
   runtime_options ro;
-  ro.broker_runs_actors = true;
   ro.broker_turn_limit = std::chrono::milliseconds(20);
-  runtime_test::start(ro, placement::as_given);
+  restart_on(true, ro);
   auto core = rt->core();
   // Which thread ran the handler for each of `messages` echoes (true: the
   // broker's); the first `computing` of them compute 100 ms each.
